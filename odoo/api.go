@@ -32,6 +32,10 @@ type Config struct {
 	// AuthBackoff is the minimum wait after a failed authenticate before
 	// another is attempted (protects Odoo's 5-failures-per-IP lock-out).
 	AuthBackoff time.Duration
+	// Observe, when set, is called after every execute_kw attempt (a
+	// metrics hook); err is nil or an *Error. It must be fast and safe for
+	// concurrent use.
+	Observe func(model, method string, d time.Duration, err error)
 }
 
 // Values are the field values of a create or write. Never put nil in them:

@@ -1,0 +1,67 @@
+// Command g2p-bank-proxy serves the registry REST API in front of OpenSPP.
+// Sub-commands: serve, demo, version (see usage). This file only wires the
+// pieces together; cli.go parses the command line.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/proxy"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// newServer builds the Odoo client, the registry and the HTTP server from a
+// validated configuration. It makes no network call.
+func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
+	client, err := odoo.New(odoo.Config{
+		URL:            cfg.Odoo.URL,
+		DB:             cfg.Odoo.DB,
+		Login:          cfg.Odoo.Login,
+		Secret:         cfg.Odoo.Secret,
+		Protocol:       odoo.Protocol(cfg.Odoo.Protocol),
+		Timeout:        cfg.Odoo.Timeout,
+		ConnectTimeout: cfg.Odoo.ConnectTimeout,
+		Lang:           cfg.Odoo.Lang,
+		MaxConns:       cfg.Odoo.MaxConns,
+		AuthBackoff:    cfg.Odoo.AuthBackoff,
+	}, log.Named("odoo"))
+	if err != nil {
+		return nil, err
+	}
+	registry := mapping.NewRegistry(client, mapping.RegistryOptions{
+		DefaultPageSize:   cfg.Registry.DefaultPageSize,
+		MaxPageSize:       cfg.Registry.MaxPageSize,
+		BankCacheTTL:      cfg.Registry.BankCacheTTL,
+		ReferenceCacheTTL: cfg.Registry.ReferenceCacheTTL,
+	}, log.Named("registry"))
+	return proxy.New(cfg, proxy.Deps{Registry: registry, Upstream: client}, log)
+}
+
+// newLogger builds the zap logger log.level and log.format ask for; it
+// writes to stderr so that stdout stays for the commands' own output.
+func newLogger(c config.Log) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Sampling = nil // an access log that drops lines under load is no access log
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	if c.Format == "console" {
+		zc.Encoding = "console"
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+	}
+	return zc.Build()
+}

@@ -1,0 +1,92 @@
+// Package config holds the typed configuration of g2p-bank-proxy: one YAML
+// file, overridden per key by G2P_PROXY_<SECTION>_<KEY> environment
+// variables, with secrets optionally read from files (*_file keys).
+package config
+
+import "time"
+
+// Config is the whole service configuration. Load fills it from a file and
+// the environment, applies defaults and validates it.
+type Config struct {
+	Server   Server   `mapstructure:"server"`
+	Odoo     Odoo     `mapstructure:"odoo"`
+	Registry Registry `mapstructure:"registry"`
+	Auth     Auth     `mapstructure:"auth"`
+	Log      Log      `mapstructure:"log"`
+}
+
+// Server is the HTTP side of the proxy.
+type Server struct {
+	Listen          string        `mapstructure:"listen"`
+	BasePath        string        `mapstructure:"base_path"`
+	ReadTimeout     time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout     time.Duration `mapstructure:"idle_timeout"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	MaxBodyBytes    int64         `mapstructure:"max_body_bytes"`
+	// TLSCertFile and TLSKeyFile enable HTTPS when both are set.
+	TLSCertFile string `mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `mapstructure:"tls_key_file"`
+}
+
+// TLS reports whether the server should serve HTTPS.
+func (s Server) TLS() bool { return s.TLSCertFile != "" && s.TLSKeyFile != "" }
+
+// Odoo says how the proxy reaches OpenSPP as its technical user.
+type Odoo struct {
+	URL   string `mapstructure:"url"`
+	DB    string `mapstructure:"db"`
+	Login string `mapstructure:"login"`
+	// Secret is the technical user's API key (preferred) or password.
+	// SecretFile, when set, replaces it with the file's content.
+	Secret         string        `mapstructure:"secret"`
+	SecretFile     string        `mapstructure:"secret_file"`
+	Protocol       string        `mapstructure:"protocol"`
+	Timeout        time.Duration `mapstructure:"timeout"`
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+	Lang           string        `mapstructure:"lang"`
+	MaxConns       int           `mapstructure:"max_conns"`
+	AuthBackoff    time.Duration `mapstructure:"auth_backoff"`
+}
+
+// Registry tunes the REST behaviour of the registry endpoints.
+type Registry struct {
+	DefaultPageSize   int           `mapstructure:"default_page_size"`
+	MaxPageSize       int           `mapstructure:"max_page_size"`
+	BankCacheTTL      time.Duration `mapstructure:"bank_cache_ttl"`
+	ReferenceCacheTTL time.Duration `mapstructure:"reference_cache_ttl"`
+}
+
+// Auth lists the clients allowed to call the proxy.
+type Auth struct {
+	APIKeys []APIKey `mapstructure:"api_keys"`
+}
+
+// APIKey is one client credential. ID names the client in logs; it is not
+// secret. Key (or the content of KeyFile) is sent as a Bearer token.
+type APIKey struct {
+	ID      string   `mapstructure:"id"`
+	Key     string   `mapstructure:"key"`
+	KeyFile string   `mapstructure:"key_file"`
+	Scopes  []string `mapstructure:"scopes"`
+}
+
+// Log selects the zap level (debug, info, warn, error) and format (json, console).
+type Log struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// Scopes a client key may hold. Each route requires exactly one.
+const (
+	ScopeRegistryRead         = "registry:read"
+	ScopeRegistryWrite        = "registry:write"
+	ScopeBankAccountsRead     = "bank_accounts:read"
+	ScopeBankAccountsReadFull = "bank_accounts:read_full"
+	ScopeBankAccountsWrite    = "bank_accounts:write"
+)
+
+// AllScopes returns every scope, e.g. for the demo key.
+func AllScopes() []string {
+	return []string{ScopeRegistryRead, ScopeRegistryWrite, ScopeBankAccountsRead, ScopeBankAccountsReadFull, ScopeBankAccountsWrite}
+}

@@ -1,0 +1,37 @@
+package config
+
+import "time"
+
+// Default returns the default configuration, unvalidated: what Load starts
+// from, and the base for configurations built in code (the demo, tests).
+// deploy/config.example.yaml documents the same values.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:          "127.0.0.1:8080",
+			BasePath:        "/api/v1/registry",
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    60 * time.Second,
+			IdleTimeout:     120 * time.Second,
+			ShutdownTimeout: 20 * time.Second,
+			MaxBodyBytes:    1 << 20,
+		},
+		Odoo: Odoo{
+			Protocol:       "xmlrpc",
+			Timeout:        30 * time.Second,
+			ConnectTimeout: 5 * time.Second,
+			Lang:           "en_US",
+			MaxConns:       16,
+			// Odoo locks an IP out for a minute after 5 failed logins;
+			// one attempt per 15 s stays below that.
+			AuthBackoff: 15 * time.Second,
+		},
+		Registry: Registry{
+			DefaultPageSize:   50,
+			MaxPageSize:       500,
+			BankCacheTTL:      10 * time.Minute,
+			ReferenceCacheTTL: 10 * time.Minute,
+		},
+		Log: Log{Level: "info", Format: "json"},
+	}
+}

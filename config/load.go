@@ -1,0 +1,113 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix starts every environment override: G2P_PROXY_ODOO_URL sets odoo.url.
+const EnvPrefix = "G2P_PROXY"
+
+// Load reads the YAML file at path (none when path is ""), applies
+// environment overrides and defaults, reads secret files and validates the
+// result. Unknown keys in the file are an error, so a typo does not silently
+// fall back to a default.
+func Load(path string) (*Config, error) {
+	v := viper.New()
+	setDefaults(v, "", reflect.ValueOf(*Default()))
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return nil, fmt.Errorf("config %s: %w", describe(path), err)
+	}
+	if err := cfg.readSecretFiles(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// readSecretFiles replaces secrets by the content of their *_file key. A
+// secret given both inline and as a file is refused: which one wins would be
+// a guess.
+func (c *Config) readSecretFiles() error {
+	var errs []error
+	if c.Odoo.SecretFile != "" {
+		if c.Odoo.Secret != "" {
+			errs = append(errs, errors.New("odoo.secret: set either secret or secret_file, not both"))
+		} else if s, err := readSecret(c.Odoo.SecretFile); err != nil {
+			errs = append(errs, fmt.Errorf("odoo.secret_file: %w", err))
+		} else {
+			c.Odoo.Secret = s
+		}
+	}
+	for i := range c.Auth.APIKeys {
+		k := &c.Auth.APIKeys[i]
+		if k.KeyFile == "" {
+			continue
+		}
+		if k.Key != "" {
+			errs = append(errs, fmt.Errorf("auth.api_keys[%d].key: set either key or key_file, not both", i))
+		} else if s, err := readSecret(k.KeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("auth.api_keys[%d].key_file: %w", i, err))
+		} else {
+			k.Key = s
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readSecret returns the file's content without the trailing newline that
+// editors and `echo` add (Kubernetes secrets often lack it; both work).
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}
+
+func describe(path string) string {
+	if path == "" {
+		return "(environment)"
+	}
+	return path
+}
+
+// setDefaults registers every scalar key of the struct value with its
+// default. Viper maps an environment variable only onto a key it knows, so
+// this is also what makes G2P_PROXY_<SECTION>_<KEY> work for every key.
+// Lists (auth.api_keys) come from the file only.
+func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
+	t := val.Type()
+	for i := range t.NumField() {
+		key := prefix + t.Field(i).Tag.Get("mapstructure")
+		f := val.Field(i)
+		switch {
+		case f.Kind() == reflect.Struct:
+			setDefaults(v, key+".", f)
+		case f.Kind() != reflect.Slice:
+			v.SetDefault(key, f.Interface())
+		}
+	}
+}

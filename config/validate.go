@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ValidationError lists every problem found in a configuration, each
+// naming its key, e.g. "odoo.url: must be an http(s) URL".
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Validate checks the whole configuration and reports all problems at once
+// as a *ValidationError, so an operator fixes the file in one pass.
+func (c *Config) Validate() error {
+	v := &validator{}
+	c.Server.validate(v)
+	c.Odoo.validate(v)
+	c.Registry.validate(v)
+	c.Auth.validate(v)
+	c.Log.validate(v)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+type validator struct{ problems []string }
+
+func (v *validator) add(key, format string, args ...any) {
+	v.problems = append(v.problems, key+": "+fmt.Sprintf(format, args...))
+}
+
+func (s Server) validate(v *validator) {
+	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		v.add("server.listen", "must be host:port (e.g. 0.0.0.0:8080), got %q", s.Listen)
+	}
+	if s.BasePath != "" && (!strings.HasPrefix(s.BasePath, "/") || strings.HasSuffix(s.BasePath, "/")) {
+		v.add("server.base_path", "must start with / and not end with / (e.g. /api/v1/registry), got %q", s.BasePath)
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"server.read_timeout", s.ReadTimeout},
+		{"server.write_timeout", s.WriteTimeout},
+		{"server.idle_timeout", s.IdleTimeout},
+		{"server.shutdown_timeout", s.ShutdownTimeout},
+	} {
+		if t.d <= 0 {
+			v.add(t.key, "must be a positive duration (e.g. 30s)")
+		}
+	}
+	if s.MaxBodyBytes <= 0 {
+		v.add("server.max_body_bytes", "must be a positive number of bytes")
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		v.add("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
+	}
+}
+
+func (o Odoo) validate(v *validator) {
+	if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add("odoo.url", "must be an http(s) URL (e.g. http://odoo:8069), got %q", o.URL)
+	} else if strings.Contains(u.Path, "/xmlrpc") || strings.Contains(u.Path, "/jsonrpc") {
+		v.add("odoo.url", "must be Odoo's base URL without the /xmlrpc or /jsonrpc path, got %q", o.URL)
+	}
+	if o.DB == "" {
+		v.add("odoo.db", "is required (the Odoo database name)")
+	}
+	if o.Login == "" {
+		v.add("odoo.login", "is required (the technical user's login)")
+	}
+	if o.Secret == "" {
+		v.add("odoo.secret", "is required (set odoo.secret or odoo.secret_file; an API key is preferred)")
+	}
+	if o.Protocol != "xmlrpc" && o.Protocol != "jsonrpc" {
+		v.add("odoo.protocol", "must be xmlrpc or jsonrpc, got %q", o.Protocol)
+	}
+	if o.Timeout <= 0 {
+		v.add("odoo.timeout", "must be a positive duration (e.g. 30s)")
+	}
+	if o.ConnectTimeout <= 0 {
+		v.add("odoo.connect_timeout", "must be a positive duration (e.g. 5s)")
+	}
+	if o.Lang == "" {
+		v.add("odoo.lang", "is required (e.g. en_US)")
+	}
+	if o.MaxConns <= 0 {
+		v.add("odoo.max_conns", "must be at least 1")
+	}
+	if o.AuthBackoff < 0 {
+		v.add("odoo.auth_backoff", "must not be negative")
+	}
+}
+
+func (r Registry) validate(v *validator) {
+	if r.MaxPageSize <= 0 {
+		v.add("registry.max_page_size", "must be at least 1")
+	}
+	if r.DefaultPageSize <= 0 || (r.MaxPageSize > 0 && r.DefaultPageSize > r.MaxPageSize) {
+		v.add("registry.default_page_size", "must be between 1 and registry.max_page_size (%d), got %d", r.MaxPageSize, r.DefaultPageSize)
+	}
+	if r.BankCacheTTL < 0 {
+		v.add("registry.bank_cache_ttl", "must not be negative (0 disables the cache)")
+	}
+	if r.ReferenceCacheTTL < 0 {
+		v.add("registry.reference_cache_ttl", "must not be negative (0 disables the cache)")
+	}
+}
+
+func (a Auth) validate(v *validator) {
+	if len(a.APIKeys) == 0 {
+		v.add("auth.api_keys", "at least one key is required (every route but /healthz needs one)")
+	}
+	ids := map[string]bool{}
+	keys := map[string]bool{}
+	known := AllScopes()
+	for i, k := range a.APIKeys {
+		at := fmt.Sprintf("auth.api_keys[%d]", i)
+		switch {
+		case k.ID == "":
+			v.add(at+".id", "is required (it names the client in logs)")
+		case ids[k.ID]:
+			v.add(at+".id", "%q is used twice", k.ID)
+		}
+		ids[k.ID] = true
+		switch {
+		case k.Key == "":
+			v.add(at+".key", "is required (set key or key_file)")
+		case strings.TrimSpace(k.Key) != k.Key || strings.ContainsAny(k.Key, " \t\r\n"):
+			v.add(at+".key", "must not contain white space")
+		case keys[k.Key]:
+			v.add(at+".key", "is the same as another client's key")
+		}
+		keys[k.Key] = true
+		if len(k.Scopes) == 0 {
+			v.add(at+".scopes", "at least one scope is required (one of %s)", strings.Join(known, ", "))
+		}
+		for j, s := range k.Scopes {
+			if !slices.Contains(known, s) {
+				v.add(fmt.Sprintf("%s.scopes[%d]", at, j), "unknown scope %q (known: %s)", s, strings.Join(known, ", "))
+			}
+		}
+	}
+}
+
+func (l Log) validate(v *validator) {
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level) {
+		v.add("log.level", "must be debug, info, warn or error, got %q", l.Level)
+	}
+	if l.Format != "json" && l.Format != "console" {
+		v.add("log.format", "must be json or console, got %q", l.Format)
+	}
+}

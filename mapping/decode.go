@@ -1,0 +1,210 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DecodeStrict decodes a JSON request body into v (a pointer to one of the
+// request types). It refuses, with one validation_failed error listing every
+// problem as a JSON pointer, unknown fields and values of the wrong JSON type
+// (an account number sent as a number, say). A body that is not JSON at all
+// is invalid_json. The whole body is checked before anything is decoded, so
+// a client sees all its mistakes at once.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return &Error{Code: CodeInvalidJSON, Message: "the body is not valid JSON: " + jsonSyntaxMessage(err), Cause: err}
+	}
+	if dec.More() {
+		return &Error{Code: CodeInvalidJSON, Message: "the body holds more than one JSON value"}
+	}
+	var fe problems
+	checkWire(raw, reflect.TypeOf(v).Elem(), "", &fe)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		// checkWire accepted it, so this is a value a custom type refused.
+		return &Error{Code: CodeValidationFailed, Message: err.Error(), Cause: err}
+	}
+	return nil
+}
+
+func jsonSyntaxMessage(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	return err.Error()
+}
+
+// wireChecker is implemented by value types that decode themselves (Date,
+// Nullable): checkWire asks them whether a raw JSON value fits.
+type wireChecker interface {
+	checkWire(raw any) string // "" = fine, otherwise the message
+}
+
+// nullableElem is implemented by Nullable[T] so that checkWire can look at T.
+type nullableElem interface {
+	elemType() reflect.Type
+}
+
+var (
+	wireCheckerType  = reflect.TypeOf((*wireChecker)(nil)).Elem()
+	nullableElemType = reflect.TypeOf((*nullableElem)(nil)).Elem()
+)
+
+// checkWire walks a decoded JSON value against the Go type it will be
+// decoded into and records every mismatch with its JSON pointer.
+func checkWire(raw any, t reflect.Type, ptr string, fe *problems) {
+	if raw == nil {
+		return // null: the validators decide whether the field may be empty
+	}
+	if t.Implements(nullableElemType) {
+		checkWire(raw, reflect.Zero(t).Interface().(nullableElem).elemType(), ptr, fe)
+		return
+	}
+	if t.Implements(wireCheckerType) {
+		if msg := reflect.Zero(t).Interface().(wireChecker).checkWire(raw); msg != "" {
+			fe.add(ptr, "%s", msg)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		checkWire(raw, t.Elem(), ptr, fe)
+	case reflect.Struct:
+		obj, ok := raw.(map[string]any)
+		if !ok {
+			fe.add(ptr, "must be a JSON object, not %s", jsonKind(raw))
+			return
+		}
+		fields := jsonFields(t)
+		for _, k := range sortedKeys(obj) {
+			ft, known := fields[k]
+			if !known {
+				fe.add(ptr+"/"+escapePointer(k), "unknown field")
+				continue
+			}
+			checkWire(obj[k], ft, ptr+"/"+escapePointer(k), fe)
+		}
+	case reflect.Slice:
+		arr, ok := raw.([]any)
+		if !ok {
+			fe.add(ptr, "must be a JSON array, not %s", jsonKind(raw))
+			return
+		}
+		for i, item := range arr {
+			checkWire(item, t.Elem(), ptr+"/"+strconv.Itoa(i), fe)
+		}
+	case reflect.String:
+		s, ok := raw.(string)
+		if !ok {
+			fe.add(ptr, "must be a JSON string, not %s", jsonKind(raw))
+			return
+		}
+		if msg := checkText(s); msg != "" {
+			fe.add(ptr, "%s", msg)
+		}
+	case reflect.Bool:
+		if _, ok := raw.(bool); !ok {
+			fe.add(ptr, "must be true or false, not %s", jsonKind(raw))
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, ok := raw.(json.Number)
+		if !ok {
+			fe.add(ptr, "must be an integer, not %s", jsonKind(raw))
+			return
+		}
+		if _, err := n.Int64(); err != nil {
+			fe.add(ptr, "must be an integer")
+		}
+	case reflect.Interface:
+		// any: accepted as is
+	default:
+		fe.add(ptr, "unsupported value")
+	}
+}
+
+// checkText refuses characters the registry cannot store or the wire
+// cannot carry: control characters other than tab and line breaks (U+0000
+// cannot be stored by PostgreSQL, XML 1.0 cannot carry the others) and the
+// non-characters U+FFFE/U+FFFF.
+func checkText(s string) string {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || r == 0xFFFE || r == 0xFFFF {
+			return fmt.Sprintf("must not contain the control character %U", r)
+		}
+	}
+	return ""
+}
+
+func jsonKind(raw any) string {
+	switch raw.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// jsonFields maps the JSON keys of struct t (embedded structs flattened) to
+// their Go types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// escapePointer escapes one JSON pointer reference token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}

@@ -1,0 +1,208 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+)
+
+// Code is a stable, machine-readable error code. The HTTP layer maps each
+// code to a status in exactly one table; clients may rely on the values.
+type Code string
+
+const (
+	CodeInvalidJSON         Code = "invalid_json"
+	CodeValidationFailed    Code = "validation_failed"
+	CodeUnknownReference    Code = "unknown_reference"
+	CodeDuplicateInRequest  Code = "duplicate_in_request"
+	CodeNotFound            Code = "not_found"
+	CodeConflict            Code = "conflict"
+	CodeUnauthorized        Code = "unauthorized"
+	CodeForbidden           Code = "forbidden"
+	CodePayloadTooLarge     Code = "payload_too_large"
+	CodeRateLimited         Code = "rate_limited"
+	CodeUpstreamForbidden   Code = "upstream_forbidden"
+	CodeUpstreamAuthFailed  Code = "upstream_auth_failed"
+	CodeUpstreamError       Code = "upstream_error"
+	CodeUpstreamUnavailable Code = "upstream_unavailable"
+	CodeUpstreamTimeout     Code = "upstream_timeout"
+	CodeInternal            Code = "internal"
+)
+
+// Legacy error codes of the original module (G2PErrorCodes), sent beside our
+// own code where the original had one.
+const (
+	LegacyGroupKind      = "G2P-REQ-003" // "Group type Not Found"
+	LegacyMembershipKind = "G2P-REQ-004" // "Member's kind not found."
+	LegacyIDType         = "G2P-REQ-005" // "Invalid ID field."
+	LegacyGender         = "G2P-REQ-008" // "Invalid gender."
+	LegacyNotPresent     = "G2P-REQ-010" // "ID/Name not present."
+)
+
+// FieldError points at one bad value of a request with a JSON pointer
+// (RFC 6901), e.g. "/bank_ids/1/acc_number", or names a query parameter.
+type FieldError struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// Error is the error every mapping operation returns: a stable Code, a human
+// Message safe to show to the caller (clients of the original read it as
+// `detail`), the original's code where it had one, the field errors and the
+// internal cause (for logs only).
+type Error struct {
+	Code       Code
+	Message    string
+	LegacyCode string
+	Fields     []FieldError
+	Cause      error
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code) + ": " + e.Message
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// AsError returns the *Error in err's chain, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// problems collects what is wrong with a request while it is validated, so
+// that the client sees every mistake at once.
+type problems struct {
+	fields []FieldError
+	code   Code
+	legacy string
+}
+
+func (p *problems) addCode(code Code, legacy, pointer, format string, args ...any) {
+	if len(p.fields) == 0 {
+		p.code, p.legacy = code, legacy
+	}
+	p.fields = append(p.fields, FieldError{Pointer: pointer, Message: fmt.Sprintf(format, args...)})
+}
+
+// add records an invalid value.
+func (p *problems) add(pointer, format string, args ...any) {
+	p.addCode(CodeValidationFailed, "", pointer, format, args...)
+}
+
+// ref records a name that matches nothing in the registry.
+func (p *problems) ref(legacy, pointer, format string, args ...any) {
+	p.addCode(CodeUnknownReference, legacy, pointer, format, args...)
+}
+
+// dup records a value repeated inside one request.
+func (p *problems) dup(pointer, format string, args ...any) {
+	p.addCode(CodeDuplicateInRequest, "", pointer, format, args...)
+}
+
+func (p *problems) ok() bool { return len(p.fields) == 0 }
+
+// err returns nil when nothing was collected, otherwise one error naming
+// every field; its code is the first problem's.
+func (p *problems) err() error {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	msg := p.fields[0].Message
+	if p.fields[0].Pointer != "" {
+		msg = p.fields[0].Pointer + ": " + msg
+	}
+	if len(p.fields) > 1 {
+		msg = fmt.Sprintf("%s (and %d more problems)", msg, len(p.fields)-1)
+	}
+	return &Error{Code: p.code, Message: msg, LegacyCode: p.legacy, Fields: p.fields}
+}
+
+func notFound(format string, args ...any) *Error {
+	return &Error{Code: CodeNotFound, Message: fmt.Sprintf(format, args...), LegacyCode: LegacyNotPresent}
+}
+
+func unknownRef(legacy, pointer, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: CodeUnknownReference, Message: msg, LegacyCode: legacy,
+		Fields: []FieldError{{Pointer: pointer, Message: msg}}}
+}
+
+// FromOdoo converts an error of package odoo (or a context error) into an
+// *Error with a clean message: Odoo's validation text is kept (it is meant
+// for users), tracebacks, SQL and transport details never are — they stay in
+// Cause for the logs. An *Error passes through unchanged.
+func FromOdoo(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := AsError(err); ok {
+		return e
+	}
+	var oe *odoo.Error
+	if !errors.As(err, &oe) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return &Error{Code: CodeUpstreamTimeout, Message: "the registry did not answer in time", Cause: err}
+		case errors.Is(err, context.Canceled):
+			return &Error{Code: CodeUpstreamUnavailable, Message: "the request was cancelled", Cause: err}
+		}
+		return &Error{Code: CodeInternal, Message: "internal error", Cause: err}
+	}
+	switch oe.Kind {
+	case odoo.KindUnique:
+		if oe.IsAccountNumberUnique() {
+			return &Error{Code: CodeConflict, Message: "the registrant already has a bank account with this number", Cause: err}
+		}
+		return &Error{Code: CodeConflict, Message: cleanOdooMessage(oe.Message), Cause: err}
+	case odoo.KindValidation:
+		return &Error{Code: CodeValidationFailed, Message: cleanOdooMessage(oe.Message), Cause: err}
+	case odoo.KindMissing:
+		return &Error{Code: CodeNotFound, Message: "the record does not exist or has been deleted", Cause: err}
+	case odoo.KindAccessError:
+		return &Error{Code: CodeUpstreamForbidden, Message: "the proxy's registry user lacks the rights for this operation", Cause: err}
+	case odoo.KindAccessDenied, odoo.KindAuthFailed:
+		return &Error{Code: CodeUpstreamAuthFailed, Message: "the proxy could not log in to the registry", Cause: err}
+	case odoo.KindTimeout:
+		return &Error{Code: CodeUpstreamTimeout, Message: "the registry did not answer in time", Cause: err}
+	case odoo.KindUnavailable, odoo.KindTransport:
+		return &Error{Code: CodeUpstreamUnavailable, Message: "the registry is unreachable", Cause: err}
+	}
+	return &Error{Code: CodeUpstreamError, Message: "the registry failed to process the request", Cause: err}
+}
+
+// cleanOdooMessage keeps the human part of a UserError/ValidationError text.
+// Odoo appends model/constraint/field details on further lines
+// (transcripts/04 steps 07-10); those name database internals.
+func cleanOdooMessage(m string) string {
+	m = strings.TrimSpace(m)
+	m = strings.TrimPrefix(m, "The operation cannot be completed: ")
+	if strings.Contains(m, "another model requires the record being deleted") {
+		return "a referenced record does not exist in the registry"
+	}
+	if strings.Contains(m, "a mandatory field is not set") {
+		return "a mandatory field is not set"
+	}
+	line, _, _ := strings.Cut(m, "\n")
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return "the registry refused the data"
+	}
+	return line
+}
+
+// isForeignKeyFault reports whether err is Odoo's FK text for the given
+// constraint (transcripts/04 step 07: a bank_id that no longer exists).
+func isForeignKeyFault(err error, constraint string) bool {
+	var oe *odoo.Error
+	return errors.As(err, &oe) && (oe.Kind == odoo.KindValidation || oe.Kind == odoo.KindMissing) &&
+		strings.Contains(oe.Message, constraint)
+}

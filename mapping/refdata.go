@@ -1,0 +1,183 @@
+package mapping
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+)
+
+// Reference data: the configuration records requests refer to by name.
+// They change rarely, so they are cached for ReferenceCacheTTL and re-read
+// early only when a request names something the cache does not know.
+
+type genderType struct {
+	ID          int64
+	Code, Value string
+}
+
+type idType struct {
+	ID   int64
+	Name string
+	// Validation is g2p.id.type.id_validation anchored at the start like
+	// Python's re.match; nil when empty or not valid RE2 (Odoo checks again).
+	Validation *regexp.Regexp
+	Pattern    string
+}
+
+type namedRef struct {
+	ID     int64
+	Name   string
+	Unique bool // membership kinds: only one member per group may have it
+}
+
+type refKind string
+
+const (
+	refGenders     refKind = "gender.type"
+	refIDTypes     refKind = "g2p.id.type"
+	refGroupKinds  refKind = "g2p.group.kind"
+	refMemberKinds refKind = "g2p.group.membership.kind"
+)
+
+type referenceData struct {
+	odoo  Odoo
+	cache *gocache.Cache
+	sf    singleflight.Group
+	log   *zap.Logger
+}
+
+func newReferenceData(o Odoo, ttl time.Duration, log *zap.Logger) *referenceData {
+	return &referenceData{odoo: o, cache: gocache.New(ttl, 2*ttl), log: log}
+}
+
+// list returns the cached records of kind k, reading them (once, however
+// many callers wait) when missing or when fresh is set.
+func (d *referenceData) list(ctx context.Context, k refKind, fresh bool) (any, error) {
+	if !fresh {
+		if v, ok := d.cache.Get(string(k)); ok {
+			return v, nil
+		}
+	}
+	v, err, _ := d.sf.Do(string(k), func() (any, error) {
+		v, err := d.load(context.WithoutCancel(ctx), k)
+		if err != nil {
+			return nil, err
+		}
+		d.cache.SetDefault(string(k), v)
+		return v, nil
+	})
+	if err != nil {
+		return nil, FromOdoo(err)
+	}
+	return v, nil
+}
+
+func (d *referenceData) load(ctx context.Context, k refKind) (any, error) {
+	switch k {
+	case refGenders:
+		recs, err := d.odoo.SearchRead(ctx, string(k), odoo.Domain{}, []string{"code", "value"}, odoo.Options{Order: "id asc"})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]genderType, 0, len(recs))
+		for _, r := range recs {
+			code, _ := r.String("code")
+			value, _ := r.String("value")
+			out = append(out, genderType{ID: r.ID(), Code: code, Value: value})
+		}
+		return out, nil
+	case refIDTypes:
+		recs, err := d.odoo.SearchRead(ctx, string(k), odoo.Domain{}, []string{"name", "id_validation"}, odoo.Options{Order: "id asc"})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]idType, 0, len(recs))
+		for _, r := range recs {
+			t := idType{ID: r.ID()}
+			t.Name, _ = r.String("name")
+			if p, ok := r.String("id_validation"); ok && p != "" {
+				t.Pattern = p
+				re, err := regexp.Compile(`^(?:` + p + `)`)
+				if err != nil {
+					d.log.Warn("id type validation pattern is not RE2; only Odoo checks it",
+						zap.String("id_type", t.Name), zap.Error(err))
+				}
+				t.Validation = re
+			}
+			out = append(out, t)
+		}
+		return out, nil
+	default:
+		fields := []string{"name"}
+		if k == refMemberKinds {
+			fields = append(fields, "is_unique")
+		}
+		recs, err := d.odoo.SearchRead(ctx, string(k), odoo.Domain{}, fields, odoo.Options{Order: "id asc"})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]namedRef, 0, len(recs))
+		for _, r := range recs {
+			n := namedRef{ID: r.ID(), Unique: r.Bool("is_unique")}
+			n.Name, _ = r.String("name")
+			out = append(out, n)
+		}
+		return out, nil
+	}
+}
+
+// find looks a name up in list k: exact match first, then case-insensitive
+// (Odoo keeps these names unique case-insensitively). An unknown name makes
+// one fresh read before the answer is "not found".
+func find[T any](ctx context.Context, d *referenceData, k refKind, match func(T, bool) bool) (T, bool, error) {
+	var zero T
+	for _, fresh := range []bool{false, true} {
+		v, err := d.list(ctx, k, fresh)
+		if err != nil {
+			return zero, false, err
+		}
+		items := v.([]T)
+		for _, exact := range []bool{true, false} {
+			for _, it := range items {
+				if match(it, exact) {
+					return it, true, nil
+				}
+			}
+		}
+	}
+	return zero, false, nil
+}
+
+func sameName(a, b string, exact bool) bool {
+	if exact {
+		return a == b
+	}
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+func (d *referenceData) idType(ctx context.Context, name string) (idType, bool, error) {
+	return find(ctx, d, refIDTypes, func(t idType, exact bool) bool { return sameName(t.Name, name, exact) })
+}
+
+// gender accepts a gender.type code (what the original expects) or its
+// stored value (what responses show), so a read record can be sent back.
+func (d *referenceData) gender(ctx context.Context, s string) (genderType, bool, error) {
+	return find(ctx, d, refGenders, func(g genderType, exact bool) bool {
+		return sameName(g.Code, s, exact) || sameName(g.Value, s, exact)
+	})
+}
+
+func (d *referenceData) groupKind(ctx context.Context, name string) (namedRef, bool, error) {
+	return find(ctx, d, refGroupKinds, func(n namedRef, exact bool) bool { return sameName(n.Name, name, exact) })
+}
+
+func (d *referenceData) memberKind(ctx context.Context, name string) (namedRef, bool, error) {
+	return find(ctx, d, refMemberKinds, func(n namedRef, exact bool) bool { return sameName(n.Name, name, exact) })
+}

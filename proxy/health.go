@@ -1,0 +1,75 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
+)
+
+// healthz is the liveness probe: the process answers HTTP. It needs no
+// credentials and never calls Odoo, so a slow registry does not get the
+// proxy restarted.
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyzTimeout bounds the readiness probe's call to Odoo.
+const readyzTimeout = 5 * time.Second
+
+// readyz is the readiness probe: Odoo answers its version call (one
+// unauthenticated round trip, no database work).
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyzTimeout)
+	defer cancel()
+	v, err := s.deps.Upstream.Version(ctx)
+	if err != nil {
+		s.fail(c, mapping.FromOdoo(err))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "odoo_version": v.ServerVersion})
+}
+
+// noRoute answers unknown paths with a 404 problem.
+func (s *Server) noRoute(c *gin.Context) {
+	s.problem(c, mapping.CodeNotFound, "no such endpoint: "+c.Request.URL.Path)
+}
+
+// noMethod answers a known path with the wrong method: 405 with the Allow
+// header RFC 9110 asks for.
+func (s *Server) noMethod(c *gin.Context) {
+	if allowed := s.allowedMethods(c.Request.URL.Path); len(allowed) > 0 {
+		c.Header("Allow", strings.Join(allowed, ", "))
+	}
+	s.problem(c, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+}
+
+// allowedMethods lists the methods registered for a path, matching ":param"
+// segments against anything.
+func (s *Server) allowedMethods(path string) []string {
+	var out []string
+	want := strings.Split(strings.Trim(path, "/"), "/")
+	for _, r := range s.engine.Routes() {
+		if matchRoute(strings.Split(strings.Trim(r.Path, "/"), "/"), want) && !slices.Contains(out, r.Method) {
+			out = append(out, r.Method)
+		}
+	}
+	return out
+}
+
+func matchRoute(route, path []string) bool {
+	if len(route) != len(path) {
+		return false
+	}
+	for i, seg := range route {
+		if seg != path[i] && !strings.HasPrefix(seg, ":") {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,262 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
+)
+
+// RegistryService is what the compatible registry endpoints need;
+// *mapping.Registry satisfies it.
+type RegistryService interface {
+	CreateIndividual(ctx context.Context, req *mapping.IndividualRequest) (mapping.Individual, error)
+	GetIndividual(ctx context.Context, id int64) (mapping.Individual, error)
+	SearchIndividuals(ctx context.Context, q mapping.SearchQuery) (mapping.Page[mapping.Individual], error)
+	UpdateIndividuals(ctx context.Context, idType string, items []mapping.UpdateIndividualRequest) ([]mapping.UpdateResult, error)
+	IndividualIDs(ctx context.Context, include, exclude string) ([]string, error)
+	CreateGroup(ctx context.Context, req *mapping.GroupRequest) (mapping.Group, error)
+	GetGroup(ctx context.Context, id int64) (mapping.Group, error)
+	SearchGroups(ctx context.Context, q mapping.SearchQuery, withMembers bool) (mapping.Page[mapping.Group], error)
+}
+
+// totalCountHeader carries the number of matches of a search (the body is
+// the page, as the original's unpaged list).
+const totalCountHeader = "X-Total-Count"
+
+// registerRegistryRoutes adds the endpoints of the original
+// g2p_registry_rest_api (same paths and wire keys), including the aliases of
+// the version OpenSPP pins (trailing-slash POSTs, /get_ids).
+func (s *Server) registerRegistryRoutes(g *gin.RouterGroup) {
+	read := s.requireScope(config.ScopeRegistryRead)
+	write := s.requireScope(config.ScopeRegistryWrite)
+	for _, p := range []string{"/individual", "/individual/"} {
+		g.POST(p, write, s.createIndividual)
+	}
+	g.GET("/individual", read, s.searchIndividuals)
+	g.GET("/individual/:id", read, s.getIndividual)
+	g.PUT("/update_individual", write, s.updateIndividuals)
+	for _, p := range []string{"/get_individual_ids", "/get_ids"} {
+		g.GET(p, read, s.individualIDs)
+	}
+	for _, p := range []string{"/group", "/group/"} {
+		g.POST(p, write, s.createGroup)
+	}
+	g.GET("/group", read, s.searchGroups)
+	g.GET("/group/:id", read, s.getGroup)
+}
+
+// registryCtx carries the client id into mapping, which logs it with every
+// write.
+func registryCtx(c *gin.Context) context.Context {
+	ctx := c.Request.Context()
+	return mapping.WithClientID(ctx, ClientID(ctx))
+}
+
+// decodeBody reads the bounded body and decodes it strictly into v; on
+// failure it has answered.
+func (s *Server) decodeBody(c *gin.Context, v any) bool {
+	body, ok := s.readBody(c)
+	if !ok {
+		return false
+	}
+	if err := mapping.DecodeStrict(body, v); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) createIndividual(c *gin.Context) {
+	var req mapping.IndividualRequest
+	if !s.decodeBody(c, &req) {
+		return
+	}
+	ind, err := s.deps.Registry.CreateIndividual(registryCtx(c), &req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// 200 like the original (it never sent 201).
+	c.JSON(http.StatusOK, ind)
+}
+
+// pathID parses the {id} of a path; anything but a positive integer names
+// no record, so it is a 404.
+func (s *Server) pathID(c *gin.Context, what string) (int64, bool) {
+	raw := c.Param("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(c, &mapping.Error{Code: mapping.CodeNotFound, Message: fmt.Sprintf("%s %q not found", what, raw), LegacyCode: mapping.LegacyNotPresent})
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) getIndividual(c *gin.Context) {
+	id, ok := s.pathID(c, "individual")
+	if !ok {
+		return
+	}
+	ind, err := s.deps.Registry.GetIndividual(registryCtx(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ind)
+}
+
+// queryProblems collects bad query parameters.
+type queryProblems []mapping.FieldError
+
+func (q *queryProblems) add(param, msg string) {
+	*q = append(*q, mapping.FieldError{Pointer: param, Message: msg})
+}
+
+func (q queryProblems) err() error {
+	if len(q) == 0 {
+		return nil
+	}
+	return &mapping.Error{Code: mapping.CodeValidationFailed, Message: q[0].Pointer + ": " + q[0].Message, Fields: q}
+}
+
+// intQuery parses an optional non-negative integer query parameter.
+func intQuery(c *gin.Context, name string, q *queryProblems) int64 {
+	raw, ok := c.GetQuery(name)
+	if !ok || strings.TrimSpace(raw) == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+	if err != nil || n < 0 {
+		q.add(name, "must be a non-negative integer")
+		return 0
+	}
+	return n
+}
+
+// searchQuery reads _id, name, limit and offset.
+func searchQuery(c *gin.Context, q *queryProblems) mapping.SearchQuery {
+	sq := mapping.SearchQuery{
+		ID:     intQuery(c, "_id", q),
+		Name:   c.Query("name"),
+		Limit:  int(min(intQuery(c, "limit", q), 1<<20)),
+		Offset: int(min(intQuery(c, "offset", q), 1<<31-1)),
+	}
+	return sq
+}
+
+func (s *Server) searchIndividuals(c *gin.Context) {
+	var qp queryProblems
+	q := searchQuery(c, &qp)
+	if err := qp.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.deps.Registry.SearchIndividuals(registryCtx(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header(totalCountHeader, strconv.FormatInt(page.Total, 10))
+	c.JSON(http.StatusOK, page.Items)
+}
+
+// updateIndividuals answers 200 with the updated individuals in input order
+// when every item was applied; otherwise the problem of the first failed
+// item, listing every failed item (see mapping.UpdateIndividuals for the
+// batch semantics).
+func (s *Server) updateIndividuals(c *gin.Context) {
+	var items []mapping.UpdateIndividualRequest
+	if !s.decodeBody(c, &items) {
+		return
+	}
+	results, err := s.deps.Registry.UpdateIndividuals(registryCtx(c), c.Query("id_type"), items)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := mapping.BatchError(results); err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]mapping.Individual, 0, len(results))
+	for _, r := range results {
+		if r.Individual != nil {
+			out = append(out, *r.Individual)
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) individualIDs(c *gin.Context) {
+	ids, err := s.deps.Registry.IndividualIDs(registryCtx(c), c.Query("include_id_type"), c.Query("exclude_id_type"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ids)
+}
+
+func (s *Server) createGroup(c *gin.Context) {
+	var req mapping.GroupRequest
+	if !s.decodeBody(c, &req) {
+		return
+	}
+	g, err := s.deps.Registry.CreateGroup(registryCtx(c), &req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, g)
+}
+
+func (s *Server) getGroup(c *gin.Context) {
+	id, ok := s.pathID(c, "group")
+	if !ok {
+		return
+	}
+	g, err := s.deps.Registry.GetGroup(registryCtx(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, g)
+}
+
+func (s *Server) searchGroups(c *gin.Context) {
+	var qp queryProblems
+	q := searchQuery(c, &qp)
+	full := false
+	if raw := strings.TrimSpace(c.Query("include_members_full")); raw != "" {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			qp.add("include_members_full", "must be true or false")
+		}
+		full = b
+	}
+	if err := qp.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.deps.Registry.SearchGroups(registryCtx(c), q, full)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header(totalCountHeader, strconv.FormatInt(page.Total, 10))
+	if full {
+		c.JSON(http.StatusOK, page.Items)
+		return
+	}
+	short := make([]mapping.GroupShort, 0, len(page.Items))
+	for _, g := range page.Items {
+		short = append(short, g.GroupShort)
+	}
+	c.JSON(http.StatusOK, short)
+}

@@ -1,0 +1,154 @@
+// Package proxy is the HTTP side of g2p-bank-proxy: the gin router, its
+// middleware (request id, recovery, access log, body limit, API-key auth and
+// scopes), the error → problem+json mapping and the handlers.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+)
+
+// Deps are the services the handlers use. Registry is required; Upstream,
+// when set, backs the /readyz probe.
+type Deps struct {
+	Registry RegistryService
+	Upstream Pinger
+}
+
+// Pinger is the part of the Odoo client the readiness probe needs.
+type Pinger interface {
+	Version(ctx context.Context) (odoo.VersionInfo, error)
+}
+
+// Server is the proxy's HTTP server. Build it with New; serve it with Run or
+// Serve, or mount Handler in a test server.
+type Server struct {
+	cfg    *config.Config
+	deps   Deps
+	log    *zap.Logger
+	keys   []clientKey
+	engine *gin.Engine
+	http   *http.Server
+}
+
+func init() {
+	// gin's debug mode prints every route and warnings to stdout; the
+	// service logs through zap only.
+	gin.SetMode(gin.ReleaseMode)
+}
+
+// New builds the server and its routes from a validated configuration. It
+// fails when the configuration is invalid or a dependency is missing.
+func New(cfg *config.Config, deps Deps, log *zap.Logger) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("proxy: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if deps.Registry == nil {
+		return nil, errors.New("proxy: Deps.Registry is required")
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: log, keys: newClientKeys(cfg.Auth.APIKeys)}
+	s.engine = s.routes()
+	sc := cfg.Server
+	s.http = &http.Server{
+		Addr:              sc.Listen,
+		Handler:           s.engine,
+		ReadTimeout:       sc.ReadTimeout,
+		ReadHeaderTimeout: min(sc.ReadTimeout, 10*time.Second),
+		WriteTimeout:      sc.WriteTimeout,
+		IdleTimeout:       sc.IdleTimeout,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	return s, nil
+}
+
+// Handler returns the proxy as an http.Handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// routes builds the router: global middleware, probes, the API group under
+// the base path, and problem+json answers for unknown routes and methods.
+func (s *Server) routes() *gin.Engine {
+	e := gin.New()
+	// Paths are matched as registered: a redirect would drop POST bodies in
+	// some clients; the aliases the original had are registered explicitly.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	// The proxy is usually behind an ingress; without a configured list of
+	// trusted proxies, X-Forwarded-For is not believed.
+	_ = e.SetTrustedProxies(nil)
+	e.Use(s.requestIDMiddleware, s.accessLog, s.recovery, s.limitBody)
+	e.NoRoute(s.noRoute)
+	e.NoMethod(s.noMethod)
+
+	e.GET("/healthz", s.healthz)
+	if s.deps.Upstream != nil {
+		e.GET("/readyz", s.readyz)
+	}
+	api := e.Group(s.cfg.Server.BasePath, s.authenticate)
+	s.registerRegistryRoutes(api)
+	return e
+}
+
+// Run listens on server.listen and serves until ctx is cancelled, then
+// shuts down gracefully within server.shutdown_timeout.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("proxy: listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln (HTTPS when TLS files are configured) until ctx is
+// cancelled, then shuts down gracefully: in-flight requests get
+// server.shutdown_timeout to finish. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.Server.TLS() {
+			errc <- s.http.ServeTLS(ln, s.cfg.Server.TLSCertFile, s.cfg.Server.TLSKeyFile)
+		} else {
+			errc <- s.http.Serve(ln)
+		}
+	}()
+	s.log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("base_path", s.cfg.Server.BasePath), zap.Bool("tls", s.cfg.Server.TLS()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("proxy: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	err := s.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.log.Info("shutting down")
+	if err := s.http.Shutdown(ctx); err != nil {
+		return fmt.Errorf("proxy: shutdown: %w", err)
+	}
+	return nil
+}
