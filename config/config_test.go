@@ -129,6 +129,24 @@ func TestUnknownKeyIsRejected(t *testing.T) {
 	}
 }
 
+func TestDecodingErrorsNameTheKey(t *testing.T) {
+	tests := []struct{ add, want string }{
+		{"  connect_timeout: 30\n", "'odoo.connect_timeout' 30 has no unit; write a duration such as 30s or 500ms"},
+		{"  timeout: 1.5\n", "'odoo.timeout' 1.5 has no unit"},
+		{"  max_conns: many\n", "'odoo.max_conns' cannot parse value as 'int'"},
+	}
+	for _, tt := range tests {
+		_, err := Load(writeFile(t, "c.yaml", strings.Replace(minimal, "  secret: s3cret\n", "  secret: s3cret\n"+tt.add, 1)))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error = %v, want it to contain %q", tt.add, err, tt.want)
+		}
+	}
+	t.Setenv("G2P_PROXY_ODOO_TIMEOUT", "30")
+	if _, err := Load(writeFile(t, "c.yaml", minimal)); err == nil || !strings.Contains(err.Error(), "odoo.timeout") {
+		t.Errorf("a duration without unit from the environment: %v", err)
+	}
+}
+
 func TestMissingFileIsAnError(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil {
 		t.Error("want an error for a missing config file")

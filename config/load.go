@@ -6,33 +6,34 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 )
 
 // EnvPrefix starts every environment override: G2P_PROXY_ODOO_URL sets odoo.url.
 const EnvPrefix = "G2P_PROXY"
 
-// Load reads the YAML file at path (none when path is ""), applies
-// environment overrides and defaults, reads secret files and validates the
-// result. Unknown keys in the file are an error, so a typo does not silently
-// fall back to a default.
+// Load reads the YAML file at path, applies environment overrides and
+// defaults, reads secret files and validates the result. Unknown keys in the
+// file are an error, so a typo does not silently fall back to a default.
 func Load(path string) (*Config, error) {
 	v := viper.New()
 	setDefaults(v, "", reflect.ValueOf(*Default()))
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	if path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config %s: %w", path, err)
-		}
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	var cfg Config
-	if err := v.UnmarshalExact(&cfg); err != nil {
-		return nil, fmt.Errorf("config %s: %w", describe(path), err)
+	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		durationNeedsUnit, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","),
+	))); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	if err := cfg.readSecretFiles(); err != nil {
 		return nil, err
@@ -87,13 +88,6 @@ func readSecret(path string) (string, error) {
 	return s, nil
 }
 
-func describe(path string) string {
-	if path == "" {
-		return "(environment)"
-	}
-	return path
-}
-
 // setDefaults registers every scalar key of the struct value with its
 // default. Viper maps an environment variable only onto a key it knows, so
 // this is also what makes G2P_PROXY_<SECTION>_<KEY> work for every key.
@@ -110,4 +104,20 @@ func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
 			v.SetDefault(key, f.Interface())
 		}
 	}
+}
+
+// durationNeedsUnit refuses a bare number for a duration: YAML's
+// `timeout: 30` would otherwise mean 30 nanoseconds.
+func durationNeedsUnit(from, to reflect.Type, data any) (any, error) {
+	durationType := reflect.TypeFor[time.Duration]()
+	if to != durationType || from == durationType { // defaults are durations already
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return nil, fmt.Errorf("%v has no unit; write a duration such as 30s or 500ms", data)
+	}
+	return data, nil
 }

@@ -167,6 +167,7 @@ func TestBankResolverArchivedIsNotReusedNorDuplicated(t *testing.T) {
 	if err := env.odoo.Write(ctx, "res.bank", []int64{id}, odoo.Values{"active": false}, odoo.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	env.srv.ResetCalls()
 	for _, ref := range []BankRef{{Name: "closed bank"}, {BIC: "CLOSSNDA"}, {Name: "Closed Bank", BIC: "CLOSSNDA"}} {
 		if _, err := env.reg.Banks().Resolve(ctx, ref); errCode(err) != CodeUnknownReference {
 			t.Errorf("%v: %v, want unknown_reference", ref, err)
@@ -200,7 +201,7 @@ func TestBankResolverCacheTTLAndFailures(t *testing.T) {
 		}
 		return nil
 	})
-	r := NewBankResolver(c, 30*time.Millisecond, zap.NewNop())
+	r := NewBankResolver(c, 250*time.Millisecond, zap.NewNop())
 	if _, err := r.Resolve(ctx, BankRef{Name: "TTL Bank"}); errCode(err) != CodeUpstreamError {
 		t.Fatalf("first resolve: %v, want upstream_error", err)
 	}
@@ -212,7 +213,7 @@ func TestBankResolverCacheTTLAndFailures(t *testing.T) {
 	if again, err := r.Resolve(ctx, BankRef{Name: "ttl bank"}); err != nil || again.ID != b.ID || srv.Calls() != 0 {
 		t.Errorf("cached resolve: id %d err %v calls %d, want %d, nil, 0", again.ID, err, srv.Calls(), b.ID)
 	}
-	time.Sleep(60 * time.Millisecond) // past the TTL
+	time.Sleep(400 * time.Millisecond) // past the TTL
 	if again, err := r.Resolve(ctx, BankRef{Name: "TTL Bank"}); err != nil || again.ID != b.ID || srv.Calls() != 1 {
 		t.Errorf("after the TTL: id %d err %v calls %d, want %d, nil, 1 (one directory read)", again.ID, err, srv.Calls(), b.ID)
 	}
@@ -238,5 +239,35 @@ func TestStaleCachedBankIsResolvedAgain(t *testing.T) {
 	}
 	if got := banksNamed(t, env, "Short Lived Bank"); len(got) != 1 || got[0].ID == b.ID {
 		t.Errorf("banks now %+v", got)
+	}
+}
+
+func TestStaleCachedBankInUpdateAndGroup(t *testing.T) {
+	env := newTestEnv(t, RegistryOptions{})
+	ctx := context.Background()
+	createForUpdate(t, env, "6666666666", "")
+	forget := func(name string) {
+		b, err := env.reg.Banks().Resolve(ctx, BankRef{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.odoo.Unlink(ctx, "res.bank", []int64{b.ID}, odoo.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forget("Stale Update Bank")
+	items := decode[[]UpdateIndividualRequest](t, `[{"updateId":"6666666666","bank_ids":[{"bank_name":"Stale Update Bank","acc_number":"SU-1"}]}]`)
+	results, err := env.reg.UpdateIndividuals(ctx, "National ID", *items)
+	if err != nil || BatchError(results) != nil {
+		t.Fatalf("update with a deleted cached bank: %v %v", err, BatchError(results))
+	}
+	if len(banksNamed(t, env, "Stale Update Bank")) != 1 {
+		t.Error("the bank was not created again")
+	}
+	forget("Stale Group Bank")
+	g, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t,
+		`{"name":"Stale G","members":[{"name":"SM","bank_ids":[{"bank_name":"Stale Group Bank","acc_number":"SG-1"}]}]}`))
+	if err != nil || len(g.GroupMembershipIDs) != 1 || len(g.GroupMembershipIDs[0].Individual.BankIDs) != 1 {
+		t.Fatalf("group with a deleted cached bank: %v %+v", err, g)
 	}
 }

@@ -108,8 +108,6 @@ func (p *problems) dup(pointer, format string, args ...any) {
 	p.addCode(CodeDuplicateInRequest, "", pointer, format, args...)
 }
 
-func (p *problems) ok() bool { return len(p.fields) == 0 }
-
 // err returns nil when nothing was collected, otherwise one error naming
 // every field; its code is the first problem's.
 func (p *problems) err() error {
@@ -128,12 +126,6 @@ func (p *problems) err() error {
 
 func notFound(format string, args ...any) *Error {
 	return &Error{Code: CodeNotFound, Message: fmt.Sprintf(format, args...), LegacyCode: LegacyNotPresent}
-}
-
-func unknownRef(legacy, pointer, format string, args ...any) *Error {
-	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: CodeUnknownReference, Message: msg, LegacyCode: legacy,
-		Fields: []FieldError{{Pointer: pointer, Message: msg}}}
 }
 
 // FromOdoo converts an error of package odoo (or a context error) into an

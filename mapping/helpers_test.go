@@ -65,8 +65,6 @@ func EnsureTestReferenceData(t testing.TB, c *odoo.Client) {
 	ensure("g2p.group.membership.kind", "name", "Child", odoo.Values{"name": "Child"})
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 // errCode returns the mapping code of err ("" for nil).
 func errCode(err error) Code {
 	if err == nil {
@@ -98,4 +96,17 @@ func decode[T any](t *testing.T, body string) *T {
 		t.Fatalf("decode %s: %v", body, err)
 	}
 	return &v
+}
+
+// regID returns the registration id of the given type (Odoo orders them by
+// its own rules, not by input order).
+func regID(t *testing.T, ind Individual, typeName string) RegistrationID {
+	t.Helper()
+	for _, r := range ind.RegIDs {
+		if r.IDTypeAsStr != nil && *r.IDTypeAsStr == typeName {
+			return r
+		}
+	}
+	t.Fatalf("no %s id in %+v", typeName, ind.RegIDs)
+	return RegistrationID{}
 }

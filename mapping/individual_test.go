@@ -43,7 +43,7 @@ func TestCreateIndividualStoresEverythingInOneCall(t *testing.T) {
 	if len(ind.RegIDs) != 2 || len(ind.PhoneNumberIDs) != 1 || len(ind.BankIDs) != 2 {
 		t.Fatalf("children: %d ids, %d phones, %d accounts", len(ind.RegIDs), len(ind.PhoneNumberIDs), len(ind.BankIDs))
 	}
-	nid := ind.RegIDs[0]
+	nid := regID(t, ind, "National ID")
 	if *nid.IDTypeAsStr != "National ID" || *nid.Value != "1234567890" || *nid.Status != "valid" || *nid.ExpiryDate != "2030-01-31" || nid.Description != nil {
 		t.Errorf("reg id %+v", nid)
 	}
@@ -195,6 +195,16 @@ func TestSearchIndividuals(t *testing.T) {
 	}
 	if len(page.Items) != 1 || page.Total != 4 {
 		t.Errorf("offset 3 of 4: %d items, total %d", len(page.Items), page.Total)
+	}
+	archived := page.Items[0].ID
+	if err := env.odoo.Write(ctx, "res.partner", []int64{archived}, odoo.Values{"active": false}, odoo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := env.reg.SearchIndividuals(ctx, SearchQuery{Name: "Zed"}); err != nil || page.Total != 3 {
+		t.Errorf("archived individuals must not be found: total %d, %v", page.Total, err)
+	}
+	if page, err := env.reg.SearchIndividuals(ctx, SearchQuery{ID: archived}); err != nil || page.Total != 0 {
+		t.Errorf("archived individual found by _id: total %d, %v", page.Total, err)
 	}
 	page, err = env.reg.SearchIndividuals(ctx, SearchQuery{Limit: 50})
 	if err != nil {

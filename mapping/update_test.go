@@ -59,7 +59,7 @@ func TestUpdateIndividuals(t *testing.T) {
 	if *got.Name != "TRAORE, KADIATOU " {
 		t.Errorf("composed name not recomposed: %q", *got.Name)
 	}
-	if len(got.RegIDs) != 2 || *got.RegIDs[0].Status != "invalid" {
+	if len(got.RegIDs) != 2 || *regID(t, *got, "National ID").Status != "invalid" {
 		t.Errorf("ids %+v", got.RegIDs)
 	}
 	if len(got.PhoneNumberIDs) != 2 {
@@ -145,23 +145,23 @@ func TestIndividualIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mk(`{"id_type":"Tax ID","value":"T-1","status":"valid"}`)
-	mk(`{"id_type":"Tax ID","value":"T-2","status":"invalid"},{"id_type":"Passport","value":"P-2","status":"valid"}`)
-	mk(`{"id_type":"Tax ID","value":"T-3","status":"valid"},{"id_type":"Passport","value":"P-3"}`)
-	mk(`{"id_type":"Tax ID","value":"T-1","status":"valid"}`)
+	mk(`{"id_type":"Tax ID","value":"TX-000001","status":"valid"}`)
+	mk(`{"id_type":"Tax ID","value":"TX-000002","status":"invalid"},{"id_type":"Passport","value":"P-2","status":"valid"}`)
+	mk(`{"id_type":"Tax ID","value":"TX-000003","status":"valid"},{"id_type":"Passport","value":"P-3"}`)
+	mk(`{"id_type":"Tax ID","value":"TX-000001","status":"valid"}`)
 	got, err := env.reg.IndividualIDs(ctx, "Tax ID", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] != "T-1" || got[1] != "T-3" {
-		t.Errorf("include only: %v, want [T-1 T-3] (T-2 is invalid on its own row)", got)
+	if len(got) != 2 || got[0] != "TX-000001" || got[1] != "TX-000003" {
+		t.Errorf("include only: %v, want [TX-000001 TX-000003] (TX-000002 is invalid on its own row)", got)
 	}
 	got, err = env.reg.IndividualIDs(ctx, "tax id", "Passport")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0] != "T-1" {
-		t.Errorf("with exclude: %v, want [T-1]", got)
+	if len(got) != 1 || got[0] != "TX-000001" {
+		t.Errorf("with exclude: %v, want [TX-000001]", got)
 	}
 	if _, err := env.reg.IndividualIDs(ctx, "", ""); errCode(err) != CodeValidationFailed {
 		t.Errorf("no include: %v", err)

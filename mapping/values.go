@@ -29,14 +29,6 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &n.Value)
 }
 
-// MarshalJSON writes null unless a value is present.
-func (n Nullable[T]) MarshalJSON() ([]byte, error) {
-	if !n.Present() {
-		return []byte("null"), nil
-	}
-	return json.Marshal(n.Value)
-}
-
 func (Nullable[T]) elemType() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }
 
 // Present reports whether a (non-null) value was sent.
@@ -44,9 +36,6 @@ func (n Nullable[T]) Present() bool { return n.Set && !n.Null }
 
 // Cleared reports whether the key was sent with null.
 func (n Nullable[T]) Cleared() bool { return n.Set && n.Null }
-
-// Some returns a present Nullable holding v.
-func Some[T any](v T) Nullable[T] { return Nullable[T]{Set: true, Value: v} }
 
 // Date is a calendar date as sent and stored by Odoo: "YYYY-MM-DD". The
 // empty string is accepted as "no date", like the original.

@@ -175,6 +175,7 @@ func parseJSONCall(body []byte) (rpcCall, error) {
 type reply struct {
 	status int
 	body   []byte // XML, or JSON whose "id" is rewritten to the request's
+	keepID bool   // send a JSON body as is
 }
 
 // fakeOdoo is an httptest server that decodes each request with the
@@ -236,7 +237,7 @@ func (f *fakeOdoo) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		rep = f.respond(c)
 	}
-	if f.proto == JSONRPC {
+	if f.proto == JSONRPC && !rep.keepID {
 		rep.body = jsonIDRe.ReplaceAll(rep.body, []byte(`"id": `+strconv.FormatInt(c.ID, 10)))
 		w.Header().Set("Content-Type", "application/json")
 	} else {

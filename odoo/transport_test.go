@@ -3,6 +3,7 @@ package odoo
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -66,31 +67,44 @@ func TestCallsRunConcurrently(t *testing.T) {
 
 func hangingServer(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The server notices a closed connection only once the body is read.
+		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}))
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
 	return srv
 }
 
 func TestTimeoutAndCancel(t *testing.T) {
 	srv := hangingServer(t)
-	c, err := New(Config{URL: srv.URL, DB: "openspp", Login: "admin", Secret: "admin", Timeout: 20 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
+	newClient := func(timeout time.Duration) *Client {
+		c, err := New(Config{URL: srv.URL, DB: "openspp", Login: "admin", Secret: "admin", Timeout: timeout}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	_, err = c.Version(context.Background())
-	if !IsKind(err, KindTimeout) {
+	if _, err := newClient(20*time.Millisecond).Version(context.Background()); !IsKind(err, KindTimeout) {
 		t.Errorf("config timeout: %v", err)
 	}
-	c.cfg.Timeout = time.Hour
+	// Authenticate runs detached from its first caller (other callers may
+	// share it) but the caller still stops waiting at its own deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err = c.Authenticate(ctx); !IsKind(err, KindTimeout) {
+	if _, err := newClient(200*time.Millisecond).Authenticate(ctx); !IsKind(err, KindTimeout) {
+		t.Errorf("caller deadline on authenticate: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := newClient(time.Hour).Version(ctx); !IsKind(err, KindTimeout) {
 		t.Errorf("caller deadline: %v", err)
 	}
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
-	_, err = c.Version(ctx)
+	_, err := newClient(time.Hour).Version(ctx)
 	if !IsKind(err, KindTransport) || !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
@@ -129,7 +143,7 @@ func TestUnreachableAndBadResponses(t *testing.T) {
 		{JSONRPC, 400, "Invalid JSON data", KindBadResponse},
 	} {
 		f := newFake(t, tc.proto, nil)
-		f.respond = func(rpcCall) reply { return reply{status: tc.status, body: []byte(tc.body)} }
+		f.respond = func(rpcCall) reply { return reply{status: tc.status, body: []byte(tc.body), keepID: true} }
 		c := f.client(t, nil, nil)
 		_, err := c.SearchCount(context.Background(), "res.partner", nil, Options{})
 		if !IsKind(err, tc.kind) {

@@ -50,12 +50,12 @@ func (s *Server) noMethod(c *gin.Context) {
 }
 
 // allowedMethods lists the methods registered for a path, matching ":param"
-// segments against anything.
+// segments against any non-empty segment.
 func (s *Server) allowedMethods(path string) []string {
 	var out []string
-	want := strings.Split(strings.Trim(path, "/"), "/")
+	want := strings.Split(path, "/")
 	for _, r := range s.engine.Routes() {
-		if matchRoute(strings.Split(strings.Trim(r.Path, "/"), "/"), want) && !slices.Contains(out, r.Method) {
+		if matchRoute(strings.Split(r.Path, "/"), want) && !slices.Contains(out, r.Method) {
 			out = append(out, r.Method)
 		}
 	}
@@ -67,7 +67,8 @@ func matchRoute(route, path []string) bool {
 		return false
 	}
 	for i, seg := range route {
-		if seg != path[i] && !strings.HasPrefix(seg, ":") {
+		isParam := strings.HasPrefix(seg, ":") && path[i] != ""
+		if seg != path[i] && !isParam {
 			return false
 		}
 	}

@@ -90,7 +90,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		zap.String("route", route),
 		zap.String("path", c.Request.URL.Path),
 		zap.Int("status", status),
-		zap.Duration("latency", time.Since(start)),
+		zap.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 		zap.Int64("odoo_calls", calls.Count()),
 		zap.Int("bytes", c.Writer.Size()),
 		zap.String("remote", c.ClientIP()),

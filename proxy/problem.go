@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -98,6 +99,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		kind = problemKinds[mapping.CodeInternal]
 	}
 	s.logFailure(c, kind.status, me)
+	if c.Writer.Written() {
+		c.Abort() // a handler already started its answer: the log has the error
+		return
+	}
 	p := ProblemDetail{
 		Type:      problemTypeBase + string(me.Code),
 		Title:     kind.title,
@@ -106,9 +111,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		Code:      string(me.Code),
 		ErrorCode: me.LegacyCode,
 	}
-	if me.Code == mapping.CodeInternal || p.Detail == "" {
+	switch {
+	case me.Code == mapping.CodeInternal:
 		// Internal messages may name Go types or upstream details.
 		p.Detail = "An internal error occurred; quote the request id when reporting it."
+	case p.Detail == "":
+		p.Detail = kind.title
 	}
 	for _, f := range me.Fields {
 		p.Errors = append(p.Errors, ProblemField{Pointer: f.Pointer, Detail: f.Message})
@@ -128,9 +136,12 @@ func (s *Server) writeProblem(c *gin.Context, p ProblemDetail, retryAfter int) {
 		c.Header("Retry-After", strconv.Itoa(retryAfter))
 	}
 	c.Header("Cache-Control", "no-store")
-	body, _ := json.Marshal(p) // strings and ints only: cannot fail
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // details quote "<key>" and the like; this is not HTML
+	_ = enc.Encode(p)        // strings and ints only: cannot fail
 	c.Abort()
-	c.Data(p.Status, problemContentType, body)
+	c.Data(p.Status, problemContentType, body.Bytes())
 }
 
 // logFailure logs server-side failures with their cause (an Odoo traceback

@@ -150,5 +150,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		return fmt.Errorf("proxy: shutdown: %w", err)
 	}
+	s.log.Info("stopped")
 	return nil
 }

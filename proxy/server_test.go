@@ -289,8 +289,8 @@ func TestAccessLogOneLinePerRequest(t *testing.T) {
 			t.Errorf("access log %s = %v, want %v", k, f[k], v)
 		}
 	}
-	if _, ok := f["latency"]; !ok {
-		t.Error("access log lacks latency")
+	if _, ok := f["latency_ms"]; !ok {
+		t.Error("access log lacks latency_ms")
 	}
 }
 
@@ -356,11 +356,18 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	ts := newPlatformServer(t, Deps{})
 	ts.group().GET("/thing/:id", func(c *gin.Context) {})
 	ts.group().DELETE("/thing/:id", func(c *gin.Context) {})
+	ts.group().POST("/thing/", func(c *gin.Context) {})
 	requirePlatformProblem(t, ts.do(t, "GET", "/api/v1/registry/nothing", platformFullKey, nil), 404, "not_found")
 	r := ts.do(t, "PUT", "/api/v1/registry/test/thing/3", platformFullKey, nil)
 	requirePlatformProblem(t, r, 405, "method_not_allowed")
 	if got := r.Header().Get("Allow"); got != "GET, DELETE" {
 		t.Errorf("Allow = %q, want %q", got, "GET, DELETE")
+	}
+	// An empty segment is no :id.
+	r = ts.do(t, "GET", "/api/v1/registry/test/thing/", platformFullKey, nil)
+	requirePlatformProblem(t, r, 405, "method_not_allowed")
+	if got := r.Header().Get("Allow"); got != "POST" {
+		t.Errorf("Allow = %q, want POST", got)
 	}
 }
 
@@ -455,5 +462,25 @@ func TestScopeNames(t *testing.T) {
 		if !slices.Contains(config.AllScopes(), s) {
 			t.Errorf("scope %s missing", s)
 		}
+	}
+}
+
+func TestProblemFallbacks(t *testing.T) {
+	ts := newPlatformServer(t, Deps{})
+	var next error
+	ts.group().GET("/err", func(c *gin.Context) { ts.fail(c, next) })
+
+	next = &mapping.Error{Code: mapping.CodeNotFound}
+	r := ts.do(t, "GET", "/api/v1/registry/test/err", platformFullKey, nil)
+	requirePlatformProblem(t, r, 404, "not_found")
+	if r.problem.Detail != "Not found" {
+		t.Errorf("detail of a message-less error = %q, want the title", r.problem.Detail)
+	}
+
+	next = &mapping.Error{Code: "no_such_code", Message: "internal detail"}
+	r = ts.do(t, "GET", "/api/v1/registry/test/err", platformFullKey, nil)
+	requirePlatformProblem(t, r, 500, "internal")
+	if strings.Contains(r.Body.String(), "internal detail") {
+		t.Errorf("an unmapped code leaks its message: %s", r.Body)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"syscall"
 
+	"go.uber.org/zap"
+
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 )
 
@@ -118,16 +120,29 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.Log)
+	log, err := newLogger(cfg.Log, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = log.Sync() }() // stderr may not support sync: nothing to do
+	log.Info("starting", zap.String("version", version), zap.String("config", *path),
+		zap.String("odoo_url", cfg.Odoo.URL), zap.String("odoo_db", cfg.Odoo.DB),
+		zap.String("odoo_login", cfg.Odoo.Login), zap.String("odoo_protocol", cfg.Odoo.Protocol),
+		zap.Strings("clients", clientIDs(cfg.Auth.APIKeys)))
 	srv, err := newServer(cfg, log)
 	if err != nil {
 		return err
 	}
 	return srv.Run(ctx)
+}
+
+// clientIDs lists the configured clients for the start-up log (never keys).
+func clientIDs(keys []config.APIKey) []string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return ids
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {

@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(config.Log{Level: "info", Format: "console"})
+	log, err := newLogger(config.Log{Level: "info", Format: "console"}, stderr)
 	if err != nil {
 		return err
 	}
@@ -111,10 +111,9 @@ func startDemo(ctx context.Context, o demoOptions, log *zap.Logger) (*demo, erro
 	}
 	go func() {
 		// The proxy drains first: its in-flight requests still need Odoo.
+		// Then nothing calls the emulator any more, so it can close at once.
 		err := srv.Serve(ctx, ln)
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
-		defer cancel()
-		err = errors.Join(err, emu.Shutdown(shutdownCtx))
+		err = errors.Join(err, emu.Close())
 		if emuErr := <-emuDone; !errors.Is(emuErr, http.ErrServerClosed) {
 			err = errors.Join(err, emuErr)
 		}
@@ -158,10 +157,9 @@ func (d *demo) exampleCalls() []exampleCall {
 	return []exampleCall{
 		{title: "list five individuals", method: "GET", path: "/individual?limit=5"},
 		{title: "create an individual with a national id, a phone and a bank account", method: "POST", path: "/individual",
-			body: `{"given_name":"Amina","family_name":"Diallo","gender":"Female","birthdate":"1990-04-12",` +
-				`"ids":[{"id_type":"National ID","value":"1234567890"}],"phone_numbers":[{"phone_no":"+221771234567"}],` +
-				`"bank_ids":[{"bank_name":"Ecobank","acc_number":"SN08 SN01 0015 2000 0002 5309 0058"}]}`},
-	}
+			body: `{"given_name":"Ibrahima","family_name":"Fall","gender":"Male","birthdate":"1991-03-08",` +
+				`"ids":[{"id_type":"National ID","value":"1000000042"}],"phone_numbers":[{"phone_no":"+221 77 987 65 43"}],` +
+				`"bank_ids":[{"bank_name":"Ecobank Sénégal","bic":"ECOCSNDA","acc_number":"SN08 SN01 0152 0000 0042 4242 4242"}]}`}}
 }
 
 func (c exampleCall) curl(apiURL, key string) string {

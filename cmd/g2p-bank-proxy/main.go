@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"go.uber.org/zap"
@@ -34,7 +35,7 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 		Lang:           cfg.Odoo.Lang,
 		MaxConns:       cfg.Odoo.MaxConns,
 		AuthBackoff:    cfg.Odoo.AuthBackoff,
-	}, log.Named("odoo"))
+	}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -47,21 +48,22 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	return proxy.New(cfg, proxy.Deps{Registry: registry, Upstream: client}, log)
 }
 
-// newLogger builds the zap logger log.level and log.format ask for; it
-// writes to stderr so that stdout stays for the commands' own output.
-func newLogger(c config.Log) (*zap.Logger, error) {
+// newLogger builds the zap logger log.level and log.format ask for, writing
+// to w (stderr: stdout stays for the commands' own output).
+func newLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
 	level, err := zapcore.ParseLevel(c.Level)
 	if err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
 	}
-	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(level)
-	zc.Sampling = nil // an access log that drops lines under load is no access log
-	zc.EncoderConfig.TimeKey = "time"
-	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	ec := zap.NewProductionEncoderConfig()
+	ec.TimeKey = "time"
+	ec.EncodeTime = zapcore.ISO8601TimeEncoder
+	enc := zapcore.NewJSONEncoder(ec)
 	if c.Format == "console" {
-		zc.Encoding = "console"
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		ec.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
 	}
-	return zc.Build()
+	// No sampling: an access log that drops lines under load is no access log.
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
+	return zap.New(core, zap.AddCaller()), nil
 }

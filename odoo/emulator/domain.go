@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,7 +26,7 @@ type leaf struct {
 var domainOperators = map[string]bool{
 	"=": true, "!=": true, "<>": true, "<": true, "<=": true, ">": true, ">=": true,
 	"in": true, "not in": true, "like": true, "not like": true, "ilike": true, "not ilike": true,
-	"=like": true, "=ilike": true, "=?": true,
+	"=like": true, "=ilike": true, "=?": true, "any": true, "not any": true,
 }
 
 // parseDomain turns a prefix-notation domain into a tree; consecutive
@@ -205,11 +206,21 @@ func (e *env) matchLeaf(m *model, r row, path, op string, value any, raw []any) 
 		// the leaf (transcripts/09 step 30).
 		return true, nil
 	}
+	if op == "any" || op == "not any" {
+		return e.matchAny(m, r, f, op, value, raw)
+	}
 	if dotted {
 		if !f.relational() {
 			return false, newFault(excValue, "Invalid field %s.%s in leaf %s", m.name, path, leafRepr(raw))
 		}
 		co := e.reg[f.Relation]
+		// Odoo 17 turns a path into an "any" sub-search on the comodel, so
+		// res.partner.bank's acc_number rewrite applies there too.
+		if co.name == "res.partner.bank" && rest == "acc_number" {
+			n := &dnode{op: "leaf", leaf: &leaf{path: rest, op: op, value: value}}
+			rewriteAccNumber(n)
+			rest, value = n.leaf.path, n.leaf.value
+		}
 		for _, id := range e.relatedIDs(m, r, f, f.Type != "many2one") {
 			cr, ok := e.j.get(co.name, id)
 			if !ok {
@@ -241,6 +252,38 @@ func (e *env) matchLeaf(m *model, r row, path, op string, value any, raw []any) 
 		cur = r[name]
 	}
 	return e.compare(m, f, cur, op, value)
+}
+
+// matchAny is Odoo 17's "any" / "not any": some related record matches the
+// sub-domain given as value.
+func (e *env) matchAny(m *model, r row, f *field, op string, value any, raw []any) (bool, *Fault) {
+	co := e.reg[f.Relation]
+	if !f.relational() || co == nil {
+		return false, newFault(excValue, "Invalid leaf %s", leafRepr(raw))
+	}
+	sub, fl := parseDomain(co, value)
+	if fl != nil {
+		return false, fl
+	}
+	if co.name == "res.partner.bank" {
+		rewriteAccNumber(sub)
+	}
+	hit := false
+	for _, id := range e.relatedIDs(m, r, f, f.Type != "many2one") {
+		cr, ok := e.j.get(co.name, id)
+		if !ok {
+			continue
+		}
+		ok, fl := e.match(co, cr, sub)
+		if fl != nil {
+			return false, fl
+		}
+		if ok {
+			hit = true
+			break
+		}
+	}
+	return hit == (op == "any"), nil
 }
 
 func (e *env) matchM2OByName(r row, f *field, op, s string) (bool, *Fault) {
@@ -582,12 +625,21 @@ func likeMatch(s, pattern string, insensitive bool) bool {
 		}
 	}
 	re.WriteString("$")
-	rx, err := regexp.Compile(re.String())
+	key := re.String()
+	if rx, ok := likeCache.Load(key); ok {
+		return rx.(*regexp.Regexp).MatchString(s)
+	}
+	rx, err := regexp.Compile(key)
 	if err != nil {
 		return false
 	}
+	likeCache.Store(key, rx)
 	return rx.MatchString(s)
 }
+
+// likeCache keeps compiled LIKE patterns: a search evaluates the same
+// pattern on every row.
+var likeCache sync.Map
 
 // orderTerm is one "field [asc|desc]" of an order clause.
 type orderTerm struct {

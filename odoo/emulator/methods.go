@@ -65,6 +65,7 @@ var methods = map[string]method{
 	"action_unarchive":    {params: []string{"ids"}, writes: true, run: rpcArchive(true)},
 	"exists":              {params: []string{"ids"}, run: rpcExists},
 	"default_get":         {params: []string{"fields_list"}, run: rpcDefaultGet},
+	"onchange":            {params: []string{"ids", "values", "field_names", "fields_spec"}, run: rpcOnchange},
 	"check_access_rights": {params: []string{"operation", "raise_exception"}, run: rpcCheckAccessRights},
 }
 
@@ -224,11 +225,12 @@ func rpcWebRead(e *env, m *model, a args) (any, *Fault) {
 	return e.webRead(m, a.ids(), spec)
 }
 
-// rpcWebSearchRead answers {length, records}; length is the total count
-// (capped by count_limit) when the page is full.
+// rpcWebSearchRead answers {length, records}: length is a search_count
+// (capped by count_limit) only when the page is full, like Odoo 17's
+// _format_web_search_read_results.
 func rpcWebSearchRead(e *env, m *model, a args) (any, *Fault) {
 	spec, _ := a["specification"].(map[string]any)
-	offset, limit := a.int("offset", 0), a.int("limit", 0)
+	offset, limit, countLimit := a.int("offset", 0), a.int("limit", 0), a.int("count_limit", 0)
 	ids, f := e.search(m, a["domain"], offset, limit, a.str("order"))
 	if f != nil {
 		return nil, f
@@ -237,9 +239,13 @@ func rpcWebSearchRead(e *env, m *model, a args) (any, *Fault) {
 	if f != nil {
 		return nil, f
 	}
-	length := offset + int64(len(ids))
-	if limit > 0 && int64(len(ids)) == limit {
-		all, f := e.search(m, a["domain"], 0, a.int("count_limit", 0), "id")
+	if len(recs) == 0 {
+		return object{{"length", int64(0)}, {"records", recs}}, nil
+	}
+	length := offset + int64(len(recs))
+	countLimitReached := countLimit > 0 && countLimit <= length
+	if limit > 0 && int64(len(recs)) == limit && !countLimitReached {
+		all, f := e.search(m, a["domain"], 0, countLimit, "id")
 		if f != nil {
 			return nil, f
 		}
@@ -338,6 +344,24 @@ func rpcDefaultGet(e *env, m *model, a args) (any, *Fault) {
 		}
 	}
 	return out, nil
+}
+
+// rpcOnchange emulates only OpenSPP's individual name onchange, which
+// composes name from family/given/additional names (transcripts/03 step 14).
+func rpcOnchange(e *env, m *model, a args) (any, *Fault) {
+	vals, _ := a["values"].(map[string]any)
+	value := object{}
+	trigger := false
+	for _, f := range a.strings("field_names") {
+		if f == "given_name" || f == "family_name" || f == "addl_name" {
+			trigger = true
+		}
+	}
+	if m.name == "res.partner" && trigger && !truthy(vals["is_group"]) {
+		str := func(k string) string { s, _ := vals[k].(string); return s }
+		value.set("name", composeName(str("family_name"), str("given_name"), str("addl_name")))
+	}
+	return object{{"value", value}}, nil
 }
 
 func rpcCheckAccessRights(e *env, m *model, a args) (any, *Fault) {

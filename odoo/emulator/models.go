@@ -134,13 +134,6 @@ func (e *env) computeField(m *model, r row, name string, o readOptions) (v any, 
 		return e.relatedChar("res.bank", r["bank_id"], "bic"), true, nil
 	case "res.partner.bank.acc_type":
 		return "bank", true, nil
-	case "res.partner.bank.company_id":
-		if pid, ok := r["partner_id"].(int64); ok {
-			if pr, ok := e.j.get("res.partner", pid); ok {
-				return e.many2oneOrFalse("res.company", pr["company_id"], o), true, nil
-			}
-		}
-		return false, true, nil
 	case "res.partner.bank.iban":
 		s, f := e.iban(r)
 		return s, true, f
@@ -225,13 +218,25 @@ func (e *env) recompute(m *model, id int64) {
 		if _, ok := r["acc_holder_name"]; !ok {
 			upd["acc_holder_name"] = e.relatedOrNil("res.partner", r["partner_id"], "name")
 		}
+		// company_id is a stored related of partner_id.company_id.
+		upd["company_id"] = e.relatedOrNil("res.partner", r["partner_id"], "company_id")
 		e.j.update(m.name, id, upd)
 	case "g2p.phone.number":
 		e.j.update(m.name, id, row{"phone_sanitized": r["phone_no"]})
-	case "res.partner":
-		if n, ok := r["email"].(string); ok {
-			e.j.update(m.name, id, row{"email_normalized": strings.ToLower(strings.TrimSpace(n))})
+	case "g2p.group.membership":
+		// g2p_registry_membership flags the group for its queue_job
+		// indicator recomputation (transcripts/06b steps 17, 20).
+		if gid, ok := r["group"].(int64); ok {
+			upd := row{"force_recompute_canary": e.nowString()}
+			e.stamp(upd, false)
+			e.j.update("res.partner", gid, upd)
 		}
+	case "res.partner":
+		upd := row{"complete_name": e.completeName(r), "email_normalized": nil}
+		if n, ok := r["email"].(string); ok {
+			upd["email_normalized"] = strings.ToLower(strings.TrimSpace(n))
+		}
+		e.j.update(m.name, id, upd)
 	}
 }
 

@@ -41,7 +41,9 @@ func (e *env) relatedIDs(m *model, r row, f *field, filterActive bool) []int64 {
 	case "many2many":
 		ids, _ := r[f.Name].([]int64)
 		out := append([]int64(nil), ids...)
-		e.sortDefault(e.reg[f.Relation], out)
+		if co := e.reg[f.Relation]; co != nil {
+			e.sortDefault(co, out)
+		}
 		return out
 	case "one2many":
 		co := e.reg[f.Relation]

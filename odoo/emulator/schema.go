@@ -69,6 +69,7 @@ var modelDescriptions = map[string]string{
 	"res.country":               "Country",
 	"res.groups":                "Access Groups",
 	"ir.model.data":             "Model Data",
+	"ir.model":                  "Models",
 }
 
 // modelOrders are the models' _order (transcripts 05, 06, 06b, 07 and the
@@ -89,6 +90,15 @@ var modelOrders = map[string]string{
 	"res.country":               "name",
 	"res.groups":                "name",
 	"ir.model.data":             "module",
+	"ir.model":                  "model",
+}
+
+// modelModules is ir.model.modules: the module defining each model.
+var modelModules = map[string]string{
+	"res.partner": "base, contacts, g2p_registry_base", "res.bank": "base", "res.partner.bank": "base, g2p_bank",
+	"g2p.reg.id": "g2p_registry_base", "g2p.id.type": "g2p_registry_base", "g2p.phone.number": "g2p_registry_base",
+	"gender.type": "g2p_registry_individual", "g2p.group.kind": "g2p_registry_group",
+	"g2p.group.membership": "g2p_registry_membership", "g2p.group.membership.kind": "g2p_registry_membership",
 }
 
 // one2manyInverse names the many2one each one2many lists.
@@ -129,6 +139,7 @@ func loadRegistry() (registry, error) {
 	reg.addSmall("res.users", map[string]string{"name": "char", "login": "char", "password": "char", "active": "boolean",
 		"partner_id": "many2one:res.partner", "groups_id": "many2many:res.groups"})
 	reg.addSmall("res.groups", map[string]string{"name": "char", "full_name": "char"})
+	reg.addSmall("ir.model", map[string]string{"model": "char", "name": "char", "modules": "char"})
 	reg.addSmall("ir.model.data", map[string]string{"module": "char", "name": "char", "model": "char", "res_id": "integer"})
 	reg.addSmall("res.company", map[string]string{"name": "char", "sequence": "integer", "partner_id": "many2one:res.partner"})
 	reg.addSmall("res.country", map[string]string{"name": "char", "code": "char"})

@@ -15,6 +15,7 @@ func (s *Server) seed() {
 			r[k] = v
 		}
 		e.j.insertWithID(model, id, r)
+		e.recompute(s.reg[model], id)
 	}
 	put("res.partner", 1, row{"name": "My Company", "is_company": true})
 	put("res.partner", 2, row{"name": "OdooBot", "active": false})
@@ -36,6 +37,13 @@ func (s *Server) seed() {
 		code, name string
 	}{{57, "DE", "Germany"}, {75, "FR", "France"}, {204, "SN", "Senegal"}, {20, "BE", "Belgium"}, {233, "GB", "United Kingdom"}, {166, "NL", "Netherlands"}, {68, "ES", "Spain"}, {113, "KE", "Kenya"}} {
 		put("res.country", c.id, row{"name": c.name, "code": c.code})
+	}
+	for i, name := range sortedModelNames(s.reg) {
+		mod := modelModules[name]
+		if mod == "" {
+			mod = "base"
+		}
+		put("ir.model", int64(i+1), row{"model": name, "name": s.reg[name].description, "modules": mod})
 	}
 	if s.opts.Seed == SeedDemo {
 		s.seedDemo()

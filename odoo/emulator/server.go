@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,8 +32,13 @@ const (
 type Options struct {
 	Seed Seed
 	DB   string // database name, default "openspp"
-	// Now is the clock (create/write dates, "today" defaults). Default time.Now.
+	// Now is the clock (create/write dates, "today" defaults, login
+	// cooldown). Default time.Now.
 	Now func() time.Time
+	// NoLoginCooldown disables Odoo's lock-out: after 5 failed logins from
+	// one IP address, authenticate answers false for 60 seconds, even with
+	// the right password (res.users._assert_can_auth).
+	NoLoginCooldown bool
 }
 
 // Call is one RPC the emulator received. Service is "common" or
@@ -91,9 +98,10 @@ type Server struct {
 	st    *store
 	users *userTable
 
-	logMu  sync.Mutex
-	calls  []Call
-	inject func(Call) *Injected
+	logMu    sync.Mutex
+	calls    []Call
+	inject   func(Call) *Injected
+	failures map[string]loginFailures // by client IP, guarded by logMu
 
 	ts *httptest.Server
 }
@@ -114,7 +122,7 @@ func New(opts Options) *Server {
 	if err != nil {
 		panic(fmt.Sprintf("emulator: embedded schema: %v", err))
 	}
-	s := &Server{opts: opts, reg: reg, st: newStore(reg), users: newUserTable()}
+	s := &Server{opts: opts, reg: reg, st: newStore(reg), users: newUserTable(), failures: map[string]loginFailures{}}
 	s.seed()
 	return s
 }
@@ -214,11 +222,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/jsonrpc":
 		s.serveJSON(w, r, body)
-	case "/xmlrpc/2/common", "/xmlrpc/2/object", "/xmlrpc/2/db":
-		s.serveXML(w, r, body, r.URL.Path[len("/xmlrpc/2/"):])
 	default:
+		if service, ok := strings.CutPrefix(r.URL.Path, "/xmlrpc/2/"); ok && service != "" {
+			s.serveXML(w, r, body, service)
+			return
+		}
 		http.NotFound(w, r)
 	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // outcome is a handled call: a result or a fault, or a transport action.
@@ -234,7 +252,7 @@ func (s *Server) serveXML(w http.ResponseWriter, r *http.Request, body []byte, s
 	if f != nil {
 		out.fault = f
 	} else {
-		out = s.dispatch(r.Context(), service, call.Method, call.Params)
+		out = s.dispatch(r.Context(), clientIP(r), service, call.Method, call.Params)
 	}
 	if s.transport(w, r, out.inj) {
 		return
@@ -268,7 +286,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte) 
 	if req.Params == nil || service == "" || method == "" || !hasArgs {
 		out.fault = newFault(excType, "RPC.jsonrpc() missing %s", missingJSONParams(req.Params))
 	} else {
-		out = s.dispatch(r.Context(), service, method, params)
+		out = s.dispatch(r.Context(), clientIP(r), service, method, params)
 	}
 	if s.transport(w, r, out.inj) {
 		return
@@ -326,7 +344,7 @@ func (s *Server) transport(w http.ResponseWriter, r *http.Request, inj *Injected
 }
 
 // dispatch runs one RPC after logging it and consulting the hook.
-func (s *Server) dispatch(ctx context.Context, service, method string, params []any) outcome {
+func (s *Server) dispatch(ctx context.Context, ip, service, method string, params []any) outcome {
 	c := Call{Service: service, Method: method, Args: params}
 	if service == "object" && method == "execute_kw" && len(params) >= 5 {
 		c.Model, _ = params[3].(string)
@@ -360,7 +378,7 @@ func (s *Server) dispatch(ctx context.Context, service, method string, params []
 	var f *Fault
 	switch service {
 	case "common":
-		res, f = s.common(method, params)
+		res, f = s.common(ip, method, params)
 	case "object":
 		res, f = s.object(method, params)
 	case "db":
@@ -381,7 +399,7 @@ func versionInfo() object {
 	}
 }
 
-func (s *Server) common(method string, p []any) (any, *Fault) {
+func (s *Server) common(ip, method string, p []any) (any, *Fault) {
 	switch method {
 	case "version":
 		return versionInfo(), nil
@@ -402,7 +420,7 @@ func (s *Server) common(method string, p []any) (any, *Fault) {
 		}
 		login, _ := p[1].(string)
 		secret, _ := p[2].(string)
-		if uid, ok := s.authenticate(login, secret); ok {
+		if uid, ok := s.login(ip, login, secret); ok {
 			return uid, nil
 		}
 		return false, nil
@@ -513,12 +531,23 @@ func (s *Server) execute(user row, modelName, methodName string, pos []any, kw m
 		defer s.mu.RUnlock()
 	}
 	e := &env{reg: s.reg, j: newJournal(s.st), uid: uid, ctx: ctx, now: s.opts.Now(), model: m}
-	res, f := e.callMethod(m, methodName, pos, kw)
+	res, f := e.safeCall(m, methodName, pos, kw)
 	if f != nil {
 		e.j.rollback()
 		return nil, f
 	}
 	return res, nil
+}
+
+// safeCall turns an emulator bug into fault 1 (as Odoo answers an
+// unexpected Python exception) instead of a dropped connection.
+func (e *env) safeCall(m *model, method string, pos []any, kw map[string]any) (res any, f *Fault) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, f = nil, newFault("builtins.RuntimeError", "odoo emulator: %v", p)
+		}
+	}()
+	return e.callMethod(m, method, pos, kw)
 }
 
 // checkUser is odoo.service.security.check: uid False or a wrong secret is

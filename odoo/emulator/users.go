@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Role is what a user may do, by the groups Odoo would give it.
@@ -69,6 +70,41 @@ func toAnyIDs(ids []int64) []any {
 		out[i] = id
 	}
 	return out
+}
+
+// Odoo's defaults for base.login_cooldown_after / _duration.
+const (
+	loginCooldownAfter    = 5
+	loginCooldownDuration = 60 * time.Second
+)
+
+type loginFailures struct {
+	count int
+	last  time.Time
+}
+
+// login is authenticate with Odoo's per-IP cooldown: while it lasts every
+// attempt fails without being counted; a success forgets the failures.
+func (s *Server) login(ip, login, secret string) (int64, bool) {
+	now := s.opts.Now()
+	if !s.opts.NoLoginCooldown {
+		s.logMu.Lock()
+		f := s.failures[ip]
+		s.logMu.Unlock()
+		if f.count >= loginCooldownAfter && now.Sub(f.last) < loginCooldownDuration {
+			return 0, false
+		}
+	}
+	uid, ok := s.authenticate(login, secret)
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if ok {
+		delete(s.failures, ip)
+	} else {
+		f := s.failures[ip]
+		s.failures[ip] = loginFailures{count: f.count + 1, last: now}
+	}
+	return uid, ok
 }
 
 // authenticate returns the uid for login and a password or API key.

@@ -254,7 +254,7 @@ var errMarshalNone = newFault(excType, "cannot marshal None unless allow_none is
 func encodeXMLRPCResponse(result any) ([]byte, *Fault) {
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n")
-	if err := writeXMLValue(&b, result); err != nil {
+	if err := writeXMLValue(&b, result, false); err != nil {
 		return nil, err
 	}
 	b.WriteString("</param>\n</params>\n</methodResponse>\n")
@@ -268,14 +268,20 @@ func encodeXMLRPCFault(f *Fault) []byte {
 	}
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<fault>\n")
-	_ = writeXMLValue(&b, object{{"faultCode", int64(f.XMLRPCCode())}, {"faultString", text}})
+	_ = writeXMLValue(&b, object{{"faultCode", int64(f.XMLRPCCode())}, {"faultString", text}}, false)
 	b.WriteString("</fault>\n</methodResponse>\n")
 	return b.Bytes()
 }
 
-func writeXMLValue(b *bytes.Buffer, v any) *Fault {
+// writeXMLValue appends one <value>; allowNone writes None as <nil/>
+// (Python's allow_none), which Odoo's answers never do.
+func writeXMLValue(b *bytes.Buffer, v any, allowNone bool) *Fault {
 	switch x := v.(type) {
 	case nil:
+		if allowNone {
+			b.WriteString("<value><nil/></value>\n")
+			return nil
+		}
 		return errMarshalNone
 	case bool:
 		if x {
@@ -302,7 +308,7 @@ func writeXMLValue(b *bytes.Buffer, v any) *Fault {
 	case []any:
 		b.WriteString("<value><array><data>\n")
 		for _, e := range x {
-			if f := writeXMLValue(b, e); f != nil {
+			if f := writeXMLValue(b, e, allowNone); f != nil {
 				return f
 			}
 		}
@@ -310,7 +316,7 @@ func writeXMLValue(b *bytes.Buffer, v any) *Fault {
 	case []object:
 		b.WriteString("<value><array><data>\n")
 		for _, e := range x {
-			if f := writeXMLValue(b, e); f != nil {
+			if f := writeXMLValue(b, e, allowNone); f != nil {
 				return f
 			}
 		}
@@ -321,14 +327,14 @@ func writeXMLValue(b *bytes.Buffer, v any) *Fault {
 			b.WriteString("<member>\n<name>")
 			xmlEscape(b, m.Key)
 			b.WriteString("</name>\n")
-			if f := writeXMLValue(b, m.Value); f != nil {
+			if f := writeXMLValue(b, m.Value, allowNone); f != nil {
 				return f
 			}
 			b.WriteString("</member>\n")
 		}
 		b.WriteString("</struct></value>\n")
 	case map[string]any:
-		return writeXMLValue(b, sortedObject(x))
+		return writeXMLValue(b, sortedObject(x), allowNone)
 	case xmlrpcDateTime:
 		fmt.Fprintf(b, "<value><dateTime.iso8601>%s</dateTime.iso8601></value>\n", string(x))
 	default:

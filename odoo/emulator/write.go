@@ -258,11 +258,15 @@ func (e *env) applyX2many(m *model, id int64, cmds x2manyCmds) *Fault {
 			continue // a relation the emulator does not model: ignored
 		}
 		list, ok := cmds[name].([]any)
-		if !ok {
-			if truthy(cmds[name]) {
-				return newFault(excValue, "Wrong value for %s.%s: %s", m.name, name, pyValueRepr(cmds[name]))
+		switch {
+		case !ok && truthy(cmds[name]):
+			return newFault(excValue, "Wrong value for %s.%s: %s", m.name, name, pyValueRepr(cmds[name]))
+		case !ok:
+			list = []any{[]any{int64(5)}} // False/None clears
+		case len(list) > 0:
+			if _, isCmd := list[0].([]any); !isCmd {
+				list = []any{[]any{int64(6), int64(0), list}} // bare ids replace (write_batch)
 			}
-			list = []any{[]any{int64(5)}}
 		}
 		for _, c := range list {
 			if f := e.applyCommand(m, id, f, co, c); f != nil {
@@ -275,15 +279,7 @@ func (e *env) applyX2many(m *model, id int64, cmds x2manyCmds) *Fault {
 
 func (e *env) applyCommand(m *model, id int64, f *field, co *model, c any) *Fault {
 	cmd, ok := c.([]any)
-	if !ok {
-		// A bare id in a many2many list means "link" in Odoo's shorthand.
-		if n, isID := c.(int64); isID {
-			cmd = []any{int64(4), n}
-		} else {
-			return newFault(excValue, "Wrong value for %s.%s: %s", m.name, f.Name, pyValueRepr(c))
-		}
-	}
-	if len(cmd) == 0 {
+	if !ok || len(cmd) == 0 {
 		return newFault(excValue, "Wrong value for %s.%s: %s", m.name, f.Name, pyValueRepr(c))
 	}
 	code, _ := cmd[0].(int64)
@@ -398,15 +394,15 @@ func dedupe(ids []int64) []int64 {
 	return out
 }
 
-// o2mRelease removes a line from a one2many: because every inverse the
-// emulator models is required, the line is deleted (transcripts/05 step 19:
-// command 3 deletes the account).
+// o2mRelease removes a line from a one2many (commands 3, 5, 6): a line
+// whose inverse is ondelete=cascade is deleted (transcripts/05 step 19),
+// otherwise its inverse is set to False, which a required inverse refuses
+// with the mandatory-field fault.
 func (e *env) o2mRelease(co *model, f *field, cid int64) *Fault {
-	if co.fields[f.Inverse].Required {
+	if ondeleteCascade[co.name+"."+f.Inverse] {
 		return e.unlink(co, []int64{cid})
 	}
-	e.j.update(co.name, cid, row{f.Inverse: nil})
-	return nil
+	return e.write(co, []int64{cid}, map[string]any{f.Inverse: false})
 }
 
 func (e *env) m2mLink(m *model, id int64, f *field, target int64) *Fault {

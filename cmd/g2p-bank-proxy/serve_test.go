@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo/emulator"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the logger and the test to share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// listenAddr waits for serve's "listening" log line and returns its address.
+func listenAddr(t *testing.T, logs *lockedBuffer, exited <-chan error) string {
+	t.Helper()
+	for range 1000 {
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				return line.Addr
+			}
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("serve exited early: %v\n%s", err, logs)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve never logged its address:\n%s", logs)
+	return ""
+}
+
+// serve --config runs the proxy from a file (with an environment override)
+// until it is told to stop, and logs JSON lines.
+func TestServeFromConfig(t *testing.T) {
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "odoo-secret")
+	os.WriteFile(secret, []byte("admin\n"), 0o600)
+	cfgFile := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:0
+odoo:
+  url: http://127.0.0.1:1
+  db: openspp
+  login: admin
+  secret_file: %s
+auth:
+  api_keys:
+    - id: integrator
+      key: integrator-key-123
+      scopes: [registry:read]
+`, secret)), 0o600)
+	t.Setenv("G2P_PROXY_ODOO_URL", emu.URL())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &lockedBuffer{}
+	exited := make(chan error, 1)
+	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
+	addr := listenAddr(t, logs, exited)
+
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/registry/individual?limit=2", nil)
+	req.Header.Set("Authorization", "Bearer integrator-key-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err != nil || len(list) != 2 {
+		t.Errorf("GET /individual?limit=2: %d, %d items, %v", resp.StatusCode, len(list), err)
+	}
+
+	cancel()
+	if err := <-exited; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"starting"`) || !strings.Contains(out, `"client":"integrator"`) || !strings.Contains(out, `"msg":"stopped"`) {
+		t.Errorf("logs lack start, access or stop lines:\n%s", out)
+	}
+	if strings.Contains(out, "integrator-key-123") {
+		t.Error("the logs contain a client key")
+	}
+}

@@ -1,0 +1,82 @@
+// Package emulator is an in-memory Odoo 17 + OpenG2P registry that speaks
+// Odoo's external API, for tests, demos and tools. It answers like the real
+// server recorded in /work/shared/odoo17 (the transcripts and fields_get
+// dumps are its specification; replay_test.go sends every recorded request
+// to it and compares the answers).
+//
+// # Wire
+//
+//   - XML-RPC: POST /xmlrpc/2/common (version, authenticate, login),
+//     /xmlrpc/2/object (execute_kw, execute), /xmlrpc/2/db (list,
+//     server_version). Answers are byte-compatible with Python's marshaller
+//     (one element per line, <array><data> glued, & < > escaped, C0 control
+//     characters dropped, None refused with fault 1 after the transaction
+//     committed). Requests are parsed like Python's Unmarshaller: untyped
+//     <value> is a string, <value/> is "", <nil/> is None, <i4>/<i8>,
+//     <dateTime.iso8601> (refused by date fields), unknown tags fault.
+//   - JSON-RPC: POST /jsonrpc with {"service", "method", "args"}; answers
+//     are formatted like Python's json.dumps (", " separators, raw UTF-8).
+//     Errors use Odoo 17's envelope: {"code": 200, "message": "Odoo Server
+//     Error", "data": {"name", "debug", "message", "arguments", "context"}}.
+//   - Faults: XML-RPC faultCode 1 (traceback text), 2 (UserError,
+//     ValidationError, MissingError: the message), 3 (AccessDenied), 4
+//     (AccessError); tracebacks are synthetic, only their last line
+//     ("Class: message") is meaningful.
+//   - Authentication: database "openspp" (Options.DB), admin/admin is uid 2.
+//     A wrong password is false, not a fault; execute_kw with a wrong
+//     secret or uid false is AccessDenied, an unknown uid a MissingError.
+//     Server.AddAPIKey adds API keys; Server.AddUser adds portal or
+//     group-less users whose calls get the recorded AccessError texts.
+//
+// # Models
+//
+// res.partner (with the OpenG2P individual, group and membership fields of
+// the membership lab), res.bank, res.partner.bank, g2p.reg.id, g2p.id.type,
+// g2p.phone.number, gender.type, g2p.group.kind, g2p.group.membership,
+// g2p.group.membership.kind, and small support models (res.users,
+// res.groups, res.company, res.country, ir.model, ir.model.data).
+//
+// Methods: create (one dict or a list), read (fields, load), write,
+// unlink, search, search_read, search_count (limit), fields_get,
+// name_search, web_read and web_search_read (nested specifications),
+// action_archive/action_unarchive, exists, default_get, and the name
+// onchange of individuals.
+//
+// ORM behaviour: x2many commands 0-6 (command 3 deletes lines whose inverse
+// is required), domains in prefix notation with = != < <= > >= in, not in,
+// like, ilike, =like, =ilike, =? and dotted paths, the implicit active
+// filter and context active_test, _order defaults per model (byte-wise
+// collation), offset/limit, false for empty values, many2one as
+// [id, display_name], dates and datetimes as text, write/create dates.
+// Every execute_kw is one transaction: a fault undoes all its writes; a
+// sequence, like PostgreSQL's, is not rolled back. Calls run under one
+// read/write lock, so the server is safe for concurrent clients.
+//
+// Business rules as recorded: "Contacts require a name" (name is not
+// computed), registration_date default and constraints, gender selection
+// keyed by gender.type.value, res.partner.bank's sanitized account number
+// (Python's \W and str.upper, so "ß" becomes "SS"), its unique
+// (sanitized, partner) constraint counting archived rows, acc_number
+// searches on the sanitized value, bank_name/bank_bic writes renaming the
+// shared bank, acc_holder_name following the partner's name, ondelete
+// cascade / restrict / set null with the recorded FK messages, one
+// registrant ID per type, id_validation patterns, phone_sanitized, unique
+// membership kinds (Head) through the group, membership end dates, and
+// g2p_bank's computed iban with the schwifty failures of transcripts/09.
+//
+// # Not emulated
+//
+// Mail/chatter, activities, avatars and other UI-only fields (they read as
+// empty), read_group, queue.job, onchange other than the name, record
+// rules beyond the portal cases, translations, multi-company, the
+// 5-failed-logins lock-out, PostgreSQL's exact messages that quote SQL,
+// phone number formatting (the lab has no phonenumbers library either),
+// and locale collations other than C.
+//
+// # Tests of other packages
+//
+// NewTestServer starts a loopback server closed with the test;
+// Calls/CallsTo/CallLog/ResetCalls count round trips; InjectFault makes
+// chosen calls slow, fail with any Odoo fault, answer an HTTP error or drop
+// the connection.
+package emulator
