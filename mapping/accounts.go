@@ -401,16 +401,29 @@ func (a *Accounts) Update(ctx context.Context, p, id int64, req *BankAccountRequ
 		}
 	}
 	// The number must suit the bank it ends up at, whichever of the two
-	// changes.
-	number, bic, pointer := AccountNumber(stored.AccNumber), "", "/acc_number"
+	// changes; a BIC sent is checked before it is resolved, so a refused
+	// request creates no bank.
+	number, pointer := AccountNumber(stored.AccNumber), "/acc_number"
 	if in.numberSet {
 		number = in.number
+	} else if in.bankSet {
+		pointer = in.bankPointer()
 	}
+	suits := func(bic string) error {
+		if msg := ibanRequiredAt(number, bic); msg != "" && (in.numberSet || in.bankSet) {
+			return invalidField(pointer, msg)
+		}
+		return nil
+	}
+	bic := ""
 	if stored.Bank != nil && stored.Bank.BIC != nil {
 		bic = *stored.Bank.BIC
 	}
 	var bank Bank
 	if in.bankSet {
+		if err := suits(in.bank.BIC); err != nil {
+			return BankAccount{}, err
+		}
 		if bank, err = a.resolveBank(ctx, in.bank, in.bankPointer()); err != nil {
 			return BankAccount{}, err
 		}
@@ -418,14 +431,9 @@ func (a *Accounts) Update(ctx context.Context, p, id int64, req *BankAccountRequ
 			vals["bank_id"] = bank.ID
 		}
 		bic = bank.BIC
-		if !in.numberSet {
-			pointer = in.bankPointer()
-		}
 	}
-	if in.numberSet || in.bankSet {
-		if msg := ibanRequiredAt(number, bic); msg != "" {
-			return BankAccount{}, invalidField(pointer, msg)
-		}
+	if err := suits(bic); err != nil {
+		return BankAccount{}, err
 	}
 	if len(vals) == 0 {
 		return stored, nil

@@ -200,3 +200,21 @@ func TestCursorRoundTrip(t *testing.T) {
 		t.Error("a cursor with base64 padding added should still parse")
 	}
 }
+
+func TestFeedPageSize(t *testing.T) {
+	base := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	fake := &microsecondOdoo{t: t}
+	for id := int64(1); id <= 10; id++ {
+		fake.rows = append(fake.rows, fakeAccount{id: id, wrote: base.Add(time.Duration(id) * time.Second)})
+	}
+	acc := NewAccounts(fake, nil, AccountsOptions{DefaultPageSize: 2, MaxPageSize: 3, SettleDelay: -1}, zap.NewNop())
+	for _, tt := range []struct{ limit, want int }{{0, 2}, {1, 1}, {3, 3}, {1000, 3}} {
+		p, err := acc.Feed(context.Background(), FeedQuery{Limit: tt.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) != tt.want || !p.HasMore {
+			t.Errorf("limit %d: %d items (has_more %v), want %d and more", tt.limit, len(p.Items), p.HasMore, tt.want)
+		}
+	}
+}

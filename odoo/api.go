@@ -17,7 +17,8 @@ const (
 )
 
 // Config says where Odoo is and how to log in. Secret is a password or,
-// preferably, an API key; it never appears in errors or logs.
+// preferably, an API key; the client never puts it in errors or logs (and
+// scrubs it from Odoo's answers when it is 8 characters or longer).
 type Config struct {
 	URL            string        // base URL, e.g. http://odoo:8069 (no /xmlrpc suffix)
 	DB             string        // database name
@@ -28,12 +29,13 @@ type Config struct {
 	ConnectTimeout time.Duration // dial timeout
 	Lang           string        // context lang, default en_US
 	TZ             string        // context tz, default UTC
-	MaxConns       int           // max idle/active connections per host
-	// AuthBackoff is the minimum wait after a failed authenticate before
-	// another is attempted (protects Odoo's 5-failures-per-IP lock-out).
+	MaxConns       int           // max connections to Odoo (concurrent calls beyond it queue), default 32
+	// AuthBackoff is the minimum wait after a refused authenticate before
+	// another is attempted, default 15s. Odoo locks an IP out after 5
+	// failures in a minute, so keep it above 12s.
 	AuthBackoff time.Duration
 	// Observe, when set, is called after every execute_kw attempt (a
-	// metrics hook); err is nil or an *Error. It must be fast and safe for
+	// metrics hook); err is the call's error, usually an *Error. It must be fast and safe for
 	// concurrent use.
 	Observe func(model, method string, d time.Duration, err error)
 }

@@ -19,7 +19,7 @@ import (
 const (
 	DefaultTimeout        = 60 * time.Second // Odoo retries serialization failures server-side for up to ~30 s
 	DefaultConnectTimeout = 10 * time.Second
-	DefaultMaxConns       = 1
+	DefaultMaxConns       = 32
 	DefaultAuthBackoff    = 15 * time.Second
 	DefaultLang           = "en_US" // messages (and IsAccountNumberUnique) depend on it
 	DefaultTZ             = "UTC"

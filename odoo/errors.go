@@ -81,6 +81,13 @@ func IsKind(err error, k Kind) bool {
 	return errors.As(err, &e) && e.Kind == k
 }
 
+// AsError returns the *Error in err's chain, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
 // accountUniqueMessage is the res.partner.bank SQL constraint text
 // (unique(sanitized_acc_number, partner_id)); transcripts/04 steps 04, 15.
 const accountUniqueMessage = "Account Number/Partner must be unique"

@@ -2,7 +2,6 @@ package odoo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -305,10 +304,3 @@ func int64s(model, method string, res any) ([]int64, error) {
 }
 
 var _ Caller = (*Client)(nil)
-
-// AsError returns the *Error in err's chain, if any.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}

@@ -87,14 +87,14 @@ func TestTimeoutAndCancel(t *testing.T) {
 		}
 		return c
 	}
-	if _, err := newClient(20*time.Millisecond).Version(context.Background()); !IsKind(err, KindTimeout) {
+	if _, err := newClient(20 * time.Millisecond).Version(context.Background()); !IsKind(err, KindTimeout) {
 		t.Errorf("config timeout: %v", err)
 	}
 	// Authenticate runs detached from its first caller (other callers may
 	// share it) but the caller still stops waiting at its own deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := newClient(200*time.Millisecond).Authenticate(ctx); !IsKind(err, KindTimeout) {
+	if _, err := newClient(200 * time.Millisecond).Authenticate(ctx); !IsKind(err, KindTimeout) {
 		t.Errorf("caller deadline on authenticate: %v", err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
@@ -57,34 +59,50 @@ type accountsHarness struct {
 	srv     *emulator.Server
 	odoo    *odoo.Client
 	clock   *testClock
+	logs    *observer.ObservedLogs
 }
 
 func newAccountsHarness(t *testing.T) *accountsHarness {
+	return newAccountsHarnessProtocol(t, odoo.XMLRPC)
+}
+
+func newAccountsHarnessProtocol(t *testing.T, protocol odoo.Protocol) *accountsHarness {
 	t.Helper()
 	clock := &testClock{t: acctT0}
 	srv := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo, Now: clock.Now})
-	c, err := odoo.New(odoo.Config{URL: srv.URL(), DB: srv.DB(), Login: "admin", Secret: "admin", Timeout: 10 * time.Second}, zap.NewNop())
+	c, err := odoo.New(odoo.Config{URL: srv.URL(), DB: srv.DB(), Login: "admin", Secret: "admin", Protocol: protocol, Timeout: 10 * time.Second}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := newAccountsHarnessOn(t, c, mapping.AccountsOptions{Now: clock.Now})
+	h.srv, h.clock = srv, clock
+	srv.ResetCalls()
+	return h
+}
+
+// newAccountsHarnessOn builds the proxy on any Odoo client (the emulator's
+// or a real OpenSPP's); opts tune the feed.
+func newAccountsHarnessOn(t *testing.T, c *odoo.Client, opts mapping.AccountsOptions) *accountsHarness {
+	t.Helper()
 	cfg := config.Default()
-	cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.Secret = srv.URL(), srv.DB(), "admin", "admin"
+	cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.Secret = "http://127.0.0.1:1", "openspp", "admin", "admin"
 	cfg.Auth.APIKeys = []config.APIKey{
 		{ID: "acct-full", Key: acctFullKey, Scopes: config.AllScopes()},
 		{ID: "acct-reader", Key: acctReaderKey, Scopes: []string{config.ScopeBankAccountsRead}},
 		{ID: "acct-writer", Key: acctWriterKey, Scopes: []string{config.ScopeBankAccountsWrite}},
 		{ID: "acct-registry", Key: acctRegistryKey, Scopes: []string{config.ScopeRegistryRead, config.ScopeRegistryWrite}},
 	}
-	reg := mapping.NewRegistry(c, mapping.RegistryOptions{}, zap.NewNop())
-	accounts := mapping.NewAccounts(c, reg.Banks(), mapping.AccountsOptions{
-		DefaultPageSize: cfg.Registry.DefaultPageSize, MaxPageSize: cfg.Registry.MaxPageSize, Now: clock.Now}, zap.NewNop())
-	s, err := New(cfg, Deps{Registry: reg}, zap.NewNop())
+	core, logs := observer.New(zapcore.DebugLevel)
+	log := zap.New(core)
+	reg := mapping.NewRegistry(c, mapping.RegistryOptions{}, log)
+	opts.DefaultPageSize, opts.MaxPageSize = cfg.Registry.DefaultPageSize, cfg.Registry.MaxPageSize
+	accounts := mapping.NewAccounts(c, reg.Banks(), opts, log)
+	s, err := New(cfg, Deps{Registry: reg}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.registerAccountRoutes(s.engine.Group(cfg.Server.BasePath, s.authenticate), accounts)
-	srv.ResetCalls()
-	return &accountsHarness{handler: s.Handler(), base: cfg.Server.BasePath, srv: srv, odoo: c, clock: clock}
+	return &accountsHarness{handler: s.Handler(), base: cfg.Server.BasePath, odoo: c, logs: logs}
 }
 
 type acctResponse struct {
@@ -488,6 +506,13 @@ func TestPatchHolderAndNumber(t *testing.T) {
 		})
 	}
 
+	// A refused re-point creates no bank.
+	h.srv.ResetCalls()
+	h.do(t, acctFullKey, "PATCH", accountPath(p, a.ID), `{"bank_name":"Neue Bank","bic":"NEUEDEFFXXX"}`).wantProblem(t, 422, "validation_failed", "/bic")
+	if n := h.srv.CallsTo("res.bank", "create"); n != 0 {
+		t.Errorf("a refused PATCH created %d banks", n)
+	}
+
 	other := h.registrant(t, "SOW, FATOU")
 	h.do(t, acctFullKey, "PATCH", accountPath(other, a.ID), `{"acc_holder_name":"Fatou"}`).wantProblem(t, 404, "not_found", "")
 	h.do(t, acctFullKey, "DELETE", accountPath(other, a.ID), "").wantProblem(t, 404, "not_found", "")
@@ -678,11 +703,13 @@ func TestFeedRefusesBadQueries(t *testing.T) {
 			h.do(t, acctFullKey, "GET", "/bank-accounts?"+tt.query, "").wantProblem(t, 422, "validation_failed", tt.pointer)
 		})
 	}
+	// A limit above the maximum is served with the maximum (mapping tests
+	// check the clamping), not refused.
 	h.clock.Set(acctT0.Add(time.Hour))
 	var fp mapping.FeedPage
 	h.do(t, acctFullKey, "GET", "/bank-accounts?limit=100000", "").want(t, http.StatusOK, &fp)
 	if len(fp.Items) == 0 || fp.HasMore {
-		t.Errorf("a limit above the maximum is clamped: got %d items, has_more %v", len(fp.Items), fp.HasMore)
+		t.Errorf("got %d demo accounts, has_more %v; want all of them in one page", len(fp.Items), fp.HasMore)
 	}
 }
 
@@ -802,5 +829,119 @@ func TestAccountRoutesNeedTheirScope(t *testing.T) {
 				t.Errorf("a key with %s: status %d, want the handler to run", scope, r.Code)
 			}
 		})
+	}
+}
+
+// TestArchiveTrustsStateAfterAServerFault: a mutating call may fault after
+// its transaction committed (reference E7); DELETE re-reads the account and
+// answers from what is stored.
+func TestArchiveTrustsStateAfterAServerFault(t *testing.T) {
+	h := newAccountsHarness(t)
+	p := h.registrant(t, "KANE, OMAR")
+	var acc mapping.BankAccount
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Ecobank Sénégal","acc_number":"SN-600"}`).want(t, http.StatusCreated, &acc)
+	other, err := odoo.New(odoo.Config{URL: h.srv.URL(), DB: h.srv.DB(), Login: "admin", Secret: "admin", Timeout: 10 * time.Second}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var faulted atomic.Bool
+	h.srv.InjectFault(func(c emulator.Call) *emulator.Injected {
+		if c.Model == "res.partner.bank" && c.Method == "write" && faulted.CompareAndSwap(false, true) {
+			// The archive happens, then the answer is lost in a fault.
+			if err := other.Write(context.Background(), "res.partner.bank", []int64{acc.ID}, odoo.Values{"active": false}, odoo.Options{}); err != nil {
+				t.Error(err)
+			}
+			return &emulator.Injected{Fault: emulator.ServerFault("builtins.TypeError", "cannot marshal None unless allow_none is enabled")}
+		}
+		return nil
+	})
+	h.srv.ResetCalls()
+	h.do(t, acctFullKey, "DELETE", accountPath(p, acc.ID), "").want(t, http.StatusNoContent, nil)
+	if !faulted.Load() || h.srv.CallsTo("res.partner.bank", "web_search_read") != 2 {
+		t.Fatalf("want the write to fault and the account to be read again (%d reads)", h.srv.CallsTo("res.partner.bank", "web_search_read"))
+	}
+	// A server fault that did not archive is an upstream error, not a 204.
+	var b mapping.BankAccount
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Ecobank Sénégal","acc_number":"SN-601"}`).want(t, http.StatusCreated, &b)
+	h.srv.InjectFault(func(c emulator.Call) *emulator.Injected {
+		if c.Model == "res.partner.bank" && c.Method == "write" {
+			return &emulator.Injected{Fault: emulator.ServerFault("builtins.KeyError", "'active'")}
+		}
+		return nil
+	})
+	req := httptest.NewRequest("DELETE", h.base+accountPath(p, b.ID), nil)
+	req.Header.Set("Authorization", "Bearer "+acctFullKey)
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadGateway {
+		t.Errorf("DELETE after a real server fault: status %d, want 502; body %s", rec.Code, rec.Body)
+	}
+}
+
+// TestStaleCachedBankIsResolvedAgain: a bank deleted in Odoo after the
+// resolver cached it makes Odoo refuse bank_id (an FK fault); the proxy
+// forgets it, resolves the name again and retries once.
+func TestStaleCachedBankIsResolvedAgain(t *testing.T) {
+	h := newAccountsHarness(t)
+	ctx := context.Background()
+	ghost, err := h.odoo.Create(ctx, "res.bank", odoo.Values{"name": "Ghost Bank"}, odoo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.do(t, acctReaderKey, "GET", "/banks", "").want(t, http.StatusOK, nil) // caches every bank
+	if err := h.odoo.Unlink(ctx, "res.bank", []int64{ghost}, odoo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	p := h.registrant(t, "GHOST, TEST")
+	var acc mapping.BankAccount
+	h.srv.ResetCalls()
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"ghost bank","acc_number":"GB-1"}`).want(t, http.StatusCreated, &acc)
+	if acc.Bank == nil || acc.Bank.ID == ghost || *acc.Bank.Name != "ghost bank" {
+		t.Errorf("account bank = %+v, want a new bank named as sent (not the deleted %d)", acc.Bank, ghost)
+	}
+	if n := h.srv.CallsTo("res.partner.bank", "create"); n != 2 {
+		t.Errorf("%d account creates, want 2 (refused stale bank id, then the retry)", n)
+	}
+}
+
+func TestLogsMaskAccountNumbers(t *testing.T) {
+	h := newAccountsHarness(t)
+	p := h.registrant(t, "LOG, TEST")
+	var acc mapping.BankAccount
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Ecobank Sénégal","acc_number":"0170 2938 4410 5"}`).want(t, http.StatusCreated, &acc)
+	h.do(t, acctFullKey, "DELETE", accountPath(p, acc.ID), "").want(t, http.StatusNoContent, nil)
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Ecobank Sénégal","acc_number":"01702938-44105"}`).want(t, http.StatusOK, nil)
+	writes := 0
+	for _, e := range h.logs.All() {
+		line := fmt.Sprint(e.Message, e.ContextMap())
+		if strings.Contains(line, "29384410") || strings.Contains(line, "2938 4410") {
+			t.Errorf("log line carries the account number: %s", line)
+		}
+		if strings.HasPrefix(e.Message, "bank account ") {
+			writes++
+			if e.ContextMap()["client_id"] != "acct-full" {
+				t.Errorf("write logged without the client id: %s", line)
+			}
+		}
+	}
+	if writes != 3 {
+		t.Errorf("%d write log lines, want 3 (created, archived, reactivated)", writes)
+	}
+}
+
+// TestAccountsOverJSONRPC runs the main paths over the other protocol.
+func TestAccountsOverJSONRPC(t *testing.T) {
+	h := newAccountsHarnessProtocol(t, odoo.JSONRPC)
+	p := h.registrant(t, "JSON, RPC")
+	var acc, again mapping.BankAccount
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bic":"COBADEFFXXX","acc_number":"`+deIBAN+`"}`).want(t, http.StatusCreated, &acc)
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bic":"COBADEFFXXX","acc_number":"DE89370400440532013000"}`).want(t, http.StatusOK, &again)
+	h.do(t, acctFullKey, "PATCH", accountPath(p, acc.ID), `{"acc_holder_name":"Anna"}`).want(t, http.StatusOK, &again)
+	h.do(t, acctFullKey, "DELETE", accountPath(p, acc.ID), "").want(t, http.StatusNoContent, nil)
+	h.clock.Set(acctT0.Add(time.Hour))
+	var fp mapping.FeedPage
+	h.do(t, acctFullKey, "GET", "/bank-accounts?acc_number=de89370400440532013000", "").want(t, http.StatusOK, &fp)
+	if again.ID != acc.ID || len(fp.Items) != 1 || fp.Items[0].ID != acc.ID || fp.Items[0].Active || *fp.Items[0].AccHolderName != "Anna" {
+		t.Errorf("account %+v, feed %+v", again, fp.Items)
 	}
 }
