@@ -104,7 +104,7 @@ func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, e
 	var groupID int64
 	err = r.retryStaleBank(ctx, drafts, &banks, func() error {
 		var err error
-		groupID, err = r.odoo.Create(ctx, partnerModel, g.createValues(banks), odoo.Options{})
+		groupID, err = r.odoo.Create(ctx, modelPartner, g.createValues(banks), odoo.Options{})
 		return err
 	})
 	if err != nil {
@@ -122,7 +122,7 @@ func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, e
 				})}
 			}
 			var err error
-			memberIDs, err = r.odoo.CreateMany(ctx, partnerModel, vals, odoo.Options{})
+			memberIDs, err = r.odoo.CreateMany(ctx, modelPartner, vals, odoo.Options{})
 			return err
 		})
 		if err != nil {
@@ -138,7 +138,7 @@ func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, e
 // longer exists, the banks are resolved again and write runs once more.
 func (r *Registry) retryStaleBank(ctx context.Context, drafts []*registrantDraft, banks *map[string]Bank, write func() error) error {
 	err := write()
-	if err == nil || !isForeignKeyFault(err, bankFK) {
+	if err == nil || !isForeignKeyFault(err, accountBankFK) {
 		return err
 	}
 	r.log.Warn("a cached bank no longer exists in the registry; resolving again", zap.Error(err))
@@ -154,7 +154,7 @@ func (r *Registry) retryStaleBank(ctx context.Context, drafts []*registrantDraft
 // compensateGroup archives a group whose members could not be created. The
 // group's own children stay with it, archived.
 func (r *Registry) compensateGroup(ctx context.Context, groupID int64, cause error) {
-	err := r.odoo.Write(context.WithoutCancel(ctx), partnerModel, []int64{groupID}, odoo.Values{"active": false}, odoo.Options{})
+	err := r.odoo.Write(context.WithoutCancel(ctx), modelPartner, []int64{groupID}, odoo.Values{"active": false}, odoo.Options{})
 	if err != nil {
 		r.log.Error("group members failed and archiving the group failed too: an orphan group remains",
 			zap.Int64("group_id", groupID), zap.String("client_id", ClientID(ctx)), zap.NamedError("cause", cause), zap.Error(err))
@@ -170,7 +170,7 @@ func (r *Registry) GetGroup(ctx context.Context, id int64) (Group, error) {
 }
 
 func (r *Registry) readGroup(ctx context.Context, id int64) (Group, error) {
-	recs, err := r.odoo.WebRead(ctx, partnerModel, []int64{id}, groupSpec(true), odoo.Options{})
+	recs, err := r.odoo.WebRead(ctx, modelPartner, []int64{id}, groupSpec(true), odoo.Options{})
 	if err != nil {
 		return Group{}, FromOdoo(err)
 	}
@@ -183,7 +183,7 @@ func (r *Registry) readGroup(ctx context.Context, id int64) (Group, error) {
 // SearchGroups returns one page of active groups and the total count in one
 // Odoo call; members (with all their children) only when withMembers.
 func (r *Registry) SearchGroups(ctx context.Context, q SearchQuery, withMembers bool) (Page[Group], error) {
-	total, recs, err := r.odoo.WebSearchRead(ctx, partnerModel, searchDomain(true, q), groupSpec(withMembers),
+	total, recs, err := r.odoo.WebSearchRead(ctx, modelPartner, searchDomain(true, q), groupSpec(withMembers),
 		odoo.Options{Limit: r.page(q.Limit), Offset: q.Offset, Order: searchOrder})
 	if err != nil {
 		return Page[Group]{}, FromOdoo(err)

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
@@ -59,6 +60,14 @@ func TestCreateGroup(t *testing.T) {
 	}
 	if _, err := env.reg.GetGroup(ctx, head.Individual.ID); errCode(err) != CodeNotFound {
 		t.Errorf("an individual read as a group: %v", err)
+	}
+	env.srv.ResetCalls()
+	second := strings.NewReplacer("Ménage Ndiaye", "Ménage Sarr", "5555555555", "5555555556").Replace(groupBody)
+	if _, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t, second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.srv.Calls(); n != 3 {
+		t.Errorf("a group with members and cached banks took %d Odoo calls, want 3: %v", n, env.srv.CallLog())
 	}
 	env.srv.ResetCalls()
 	page, err := env.reg.SearchGroups(ctx, SearchQuery{Name: "Ndiaye"}, true)

@@ -8,12 +8,6 @@ import (
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
-const partnerModel = "res.partner"
-
-// bankFK is the constraint Odoo names when a bank_id no longer exists
-// (transcripts/04 step 07).
-const bankFK = "res_partner_bank_bank_id_fkey"
-
 // CreateIndividual validates the whole request, resolves its banks and
 // creates the individual with all its registration ids, phone numbers and
 // bank accounts in one Odoo create (one transaction: all or nothing), then
@@ -37,7 +31,7 @@ func (r *Registry) CreateIndividual(ctx context.Context, req *IndividualRequest)
 	var id int64
 	err = r.retryStaleBank(ctx, []*registrantDraft{d}, &banks, func() error {
 		var err error
-		id, err = r.odoo.Create(ctx, partnerModel, d.createValues(banks), odoo.Options{})
+		id, err = r.odoo.Create(ctx, modelPartner, d.createValues(banks), odoo.Options{})
 		return err
 	})
 	if err != nil {
@@ -53,7 +47,7 @@ func (r *Registry) GetIndividual(ctx context.Context, id int64) (Individual, err
 }
 
 func (r *Registry) readIndividual(ctx context.Context, id int64) (Individual, error) {
-	recs, err := r.odoo.WebRead(ctx, partnerModel, []int64{id}, individualSpec(), odoo.Options{})
+	recs, err := r.odoo.WebRead(ctx, modelPartner, []int64{id}, individualSpec(), odoo.Options{})
 	if err != nil {
 		return Individual{}, FromOdoo(err)
 	}
@@ -85,7 +79,7 @@ const searchOrder = "complete_name asc, id desc"
 // SearchIndividuals returns one page of active individuals and the total
 // count, all children included, in one Odoo call (web_search_read).
 func (r *Registry) SearchIndividuals(ctx context.Context, q SearchQuery) (Page[Individual], error) {
-	total, recs, err := r.odoo.WebSearchRead(ctx, partnerModel, searchDomain(false, q), individualSpec(),
+	total, recs, err := r.odoo.WebSearchRead(ctx, modelPartner, searchDomain(false, q), individualSpec(),
 		odoo.Options{Limit: r.page(q.Limit), Offset: q.Offset, Order: searchOrder})
 	if err != nil {
 		return Page[Individual]{}, FromOdoo(err)

@@ -109,7 +109,7 @@ func TestCreateIndividualRejectsBeforeWriting(t *testing.T) {
 		{"account of separators", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","acc_number":" - / "}]}`, CodeValidationFailed, "/bank_ids/0/acc_number"},
 		{"bad bic", `{"given_name":"A","bank_ids":[{"bic":"NOPE","acc_number":"1"}]}`, CodeValidationFailed, "/bank_ids/0/bic"},
 		{"duplicate accounts", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","acc_number":"de89 3704"},{"bank_name":"Other New Bank","acc_number":"DE89-3704"}]}`, CodeDuplicateInRequest, "/bank_ids/1/acc_number"},
-		{"unknown bic only", `{"given_name":"A","bank_ids":[{"bic":"ZZZZZZZZ","acc_number":"1"}]}`, CodeUnknownReference, "/bank_ids/0/bank_name"},
+		{"unknown bic only", `{"given_name":"A","bank_ids":[{"bic":"ZZZZZZZZ","acc_number":"1"}]}`, CodeUnknownReference, "/bank_ids/0/bic"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

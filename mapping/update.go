@@ -11,6 +11,9 @@ import (
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
+// MaxUpdateBatch bounds an update batch: every item costs one Odoo write.
+const MaxUpdateBatch = 500
+
 // UpdateResult is the outcome of one item of an update batch, in input order.
 type UpdateResult struct {
 	Index      int
@@ -61,6 +64,10 @@ func (r *Registry) UpdateIndividuals(ctx context.Context, idTypeName string, ite
 	}
 	if len(items) == 0 {
 		v.p.add("", "the body must be a non-empty array of updates")
+	}
+	if len(items) > MaxUpdateBatch {
+		v.p.add("", "at most %d updates per request (one Odoo write each); split the batch", MaxUpdateBatch)
+		return nil, v.p.err()
 	}
 	drafts := make([]*registrantDraft, len(items))
 	seen := map[string]int{}
@@ -115,7 +122,7 @@ func (r *Registry) UpdateIndividuals(ctx context.Context, idTypeName string, ite
 	if len(written) == 0 {
 		return results, nil
 	}
-	recs, err := r.odoo.WebRead(ctx, partnerModel, written, individualSpec(), odoo.Options{})
+	recs, err := r.odoo.WebRead(ctx, modelPartner, written, individualSpec(), odoo.Options{})
 	if err != nil {
 		return nil, FromOdoo(err)
 	}
@@ -176,7 +183,7 @@ func (r *Registry) findTargets(ctx context.Context, t idType, items []UpdateIndi
 	byID := map[int64]odoo.Record{}
 	if len(ids) > 0 {
 		inactive := false
-		recs, err := r.odoo.WebRead(ctx, partnerModel, ids, updateSpec(), odoo.Options{ActiveTest: &inactive})
+		recs, err := r.odoo.WebRead(ctx, modelPartner, ids, updateSpec(), odoo.Options{ActiveTest: &inactive})
 		if err != nil {
 			return nil, FromOdoo(err)
 		}
@@ -221,7 +228,7 @@ func (r *Registry) writeUpdate(ctx context.Context, target odoo.Record, d *regis
 		if len(vals) == 0 {
 			return nil
 		}
-		return r.odoo.Write(ctx, partnerModel, []int64{target.ID()}, vals, odoo.Options{})
+		return r.odoo.Write(ctx, modelPartner, []int64{target.ID()}, vals, odoo.Options{})
 	})
 }
 

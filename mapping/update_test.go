@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
@@ -105,6 +106,7 @@ func TestUpdateIndividualsRefusesWholeBatch(t *testing.T) {
 		{"no id type", "", `[{"updateId":"3333333333"}]`, CodeValidationFailed, "id_type"},
 		{"unknown id type", "Voter", `[{"updateId":"3333333333"}]`, CodeUnknownReference, "id_type"},
 		{"empty batch", "National ID", `[]`, CodeValidationFailed, ""},
+		{"batch too large", "National ID", "[" + strings.Repeat(`{"updateId":"1"},`, MaxUpdateBatch) + `{"updateId":"1"}]`, CodeValidationFailed, ""},
 		{"missing updateId", "National ID", `[{"given_name":"X"},{"updateId":"3333333333"}]`, CodeValidationFailed, "/0/updateId"},
 		{"same target twice", "National ID", `[{"updateId":"3333333333"},{"updateId":"3333333333"}]`, CodeDuplicateInRequest, "/1/updateId"},
 		{"bad item", "National ID", `[{"updateId":"3333333333"},{"updateId":"5","gender":"Q"}]`, CodeUnknownReference, "/1/gender"},
@@ -149,9 +151,13 @@ func TestIndividualIDs(t *testing.T) {
 	mk(`{"id_type":"Tax ID","value":"TX-000002","status":"invalid"},{"id_type":"Passport","value":"P-2","status":"valid"}`)
 	mk(`{"id_type":"Tax ID","value":"TX-000003","status":"valid"},{"id_type":"Passport","value":"P-3"}`)
 	mk(`{"id_type":"Tax ID","value":"TX-000001","status":"valid"}`)
+	env.srv.ResetCalls()
 	got, err := env.reg.IndividualIDs(ctx, "Tax ID", "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if env.srv.Calls() != 1 {
+		t.Errorf("get_individual_ids made %d Odoo calls, want 1", env.srv.Calls())
 	}
 	if len(got) != 2 || got[0] != "TX-000001" || got[1] != "TX-000003" {
 		t.Errorf("include only: %v, want [TX-000001 TX-000003] (TX-000002 is invalid on its own row)", got)

@@ -39,7 +39,7 @@ type registrantDraft struct {
 	ids      []idDraft
 	phones   []phoneDraft
 	accounts []accountDraft
-	// name parts as sent, for composing the name on update
+	// nameSent: the request gave a name, so none is composed
 	nameSent bool
 }
 
@@ -345,7 +345,11 @@ func resolveBanks(ctx context.Context, r *BankResolver, drafts ...*registrantDra
 			bank, err := r.Resolve(ctx, a.bank)
 			if err != nil {
 				if e, ok := AsError(err); ok && e.Code == CodeUnknownReference {
-					p.ref("", a.pointer+"/bank_name", "%s", e.Message)
+					field := "/bank_name"
+					if a.bank.BIC != "" {
+						field = "/bic"
+					}
+					p.ref("", a.pointer+field, "%s", e.Message)
 					banks[k] = Bank{} // report once per bank
 					continue
 				}
@@ -368,6 +372,8 @@ func bankIDs(banks map[string]Bank) []int64 {
 	return ids
 }
 
+// describeAccounts lists a draft's accounts for the write log, numbers
+// masked.
 func describeAccounts(d *registrantDraft) []string {
 	out := make([]string, 0, len(d.accounts))
 	for _, a := range d.accounts {

@@ -18,10 +18,12 @@ import (
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
-// Deps are the services the handlers use. Registry is required; Upstream,
-// when set, backs the /readyz probe.
+// Deps are the services the handlers use. Registry is required; Accounts,
+// when set, serves the bank-account resources; Upstream, when set, backs
+// the /readyz probe.
 type Deps struct {
 	Registry RegistryService
+	Accounts AccountsService
 	Upstream Pinger
 }
 
@@ -103,6 +105,9 @@ func (s *Server) routes() *gin.Engine {
 	}
 	api := e.Group(s.cfg.Server.BasePath, s.authenticate)
 	s.registerRegistryRoutes(api)
+	if s.deps.Accounts != nil {
+		s.registerAccountRoutes(api, s.deps.Accounts)
+	}
 	return e
 }
 

@@ -28,8 +28,9 @@ const (
 	platformReaderKey = "reader-key-0123456789"
 )
 
-// unusedRegistry satisfies RegistryService; its methods are never reached by
-// these tests (they exercise the platform around the handlers).
+// unusedRegistry satisfies RegistryService. These tests exercise the
+// platform around the handlers; a handler that does call it panics, which
+// the recovery answers with a 500.
 type unusedRegistry struct{ RegistryService }
 
 func platformConfig() *config.Config {

@@ -50,6 +50,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal starts the graceful shutdown, a second one
+		// gets Go's default behaviour: exit at once.
+		<-ctx.Done()
+		stop()
+	}()
 	var err error
 	switch args[0] {
 	case "serve":

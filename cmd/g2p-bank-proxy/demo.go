@@ -95,7 +95,7 @@ func startDemo(ctx context.Context, o demoOptions, log *zap.Logger) (*demo, erro
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		emuLn.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, fmt.Errorf("listen: %w (choose another address with --listen)", err)
 	}
 
 	emu := &http.Server{Handler: emulator.New(emulator.Options{Seed: emulator.SeedDemo, DB: demoDB}),
@@ -122,7 +122,7 @@ func startDemo(ctx context.Context, o demoOptions, log *zap.Logger) (*demo, erro
 	return d, nil
 }
 
-// wait blocks until the demo has shut down and returns the first failure.
+// wait blocks until the demo has shut down and returns what failed, if anything.
 func (d *demo) wait() error { return <-d.done }
 
 func randomKey() string {

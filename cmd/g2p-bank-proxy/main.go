@@ -21,8 +21,9 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// newServer builds the Odoo client, the registry and the HTTP server from a
-// validated configuration. It makes no network call.
+// newServer builds the Odoo client, the registry and bank-account services
+// and the HTTP server from a validated configuration. It makes no network
+// call.
 func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	client, err := odoo.New(odoo.Config{
 		URL:            cfg.Odoo.URL,
@@ -45,7 +46,11 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 		BankCacheTTL:      cfg.Registry.BankCacheTTL,
 		ReferenceCacheTTL: cfg.Registry.ReferenceCacheTTL,
 	}, log.Named("registry"))
-	return proxy.New(cfg, proxy.Deps{Registry: registry, Upstream: client}, log)
+	accounts := mapping.NewAccounts(client, registry.Banks(), mapping.AccountsOptions{
+		DefaultPageSize: cfg.Registry.DefaultPageSize,
+		MaxPageSize:     cfg.Registry.MaxPageSize,
+	}, log.Named("accounts"))
+	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client}, log)
 }
 
 // newLogger builds the zap logger log.level and log.format ask for, writing

@@ -254,8 +254,10 @@ func rpcWebSearchRead(e *env, m *model, a args) (any, *Fault) {
 	return object{{"length", length}, {"records", recs}}, nil
 }
 
-// webRead is Odoo 17's web_read: many2one with a "fields" sub-spec become
-// {id, ...} objects, x2many with one become lists of objects.
+// webRead is Odoo 17's web_read: a many2one with a non-empty "fields"
+// sub-spec becomes an {id, ...} object (an empty one keeps the bare id); an
+// x2many with a spec becomes a list of objects, honouring the spec's
+// "order" and "limit" (lines past the limit are {id} only).
 func (e *env) webRead(m *model, ids []int64, spec map[string]any) ([]object, *Fault) {
 	names := make([]string, 0, len(spec))
 	for n := range spec {
@@ -272,19 +274,16 @@ func (e *env) webRead(m *model, ids []int64, spec map[string]any) ([]object, *Fa
 	for i, rec := range recs {
 		for j, mem := range rec {
 			sub, _ := spec[mem.Key].(map[string]any)
-			subFields, hasFields := sub["fields"].(map[string]any)
-			if !hasFields {
-				continue
-			}
 			fd := m.fields[mem.Key]
 			co := e.reg[fd.Relation]
-			if co == nil {
+			if co == nil || len(sub) == 0 {
 				continue
 			}
+			subFields, _ := sub["fields"].(map[string]any)
 			switch fd.Type {
 			case "many2one":
 				id, ok := mem.Value.(int64)
-				if !ok {
+				if !ok || len(subFields) == 0 {
 					continue
 				}
 				sr, f := e.webRead(co, []int64{id}, subFields)
@@ -293,15 +292,33 @@ func (e *env) webRead(m *model, ids []int64, spec map[string]any) ([]object, *Fa
 				}
 				if len(sr) == 1 {
 					recs[i][j].Value = sr[0]
-				} else {
-					recs[i][j].Value = object{{"id", id}}
 				}
 			case "one2many", "many2many":
-				sr, f := e.webRead(co, mem.Value.([]int64), subFields)
+				lines := mem.Value.([]int64)
+				if order, _ := sub["order"].(string); order != "" {
+					terms, f := parseOrder(co, order)
+					if f != nil {
+						return nil, f
+					}
+					lines = append([]int64(nil), lines...)
+					e.sortIDs(co, lines, terms)
+				}
+				full := lines
+				if limit, ok := sub["limit"].(int64); ok && limit >= 0 && int(limit) < len(lines) {
+					full = lines[:limit]
+				}
+				sr, f := e.webRead(co, full, subFields)
 				if f != nil {
 					return nil, f
 				}
-				recs[i][j].Value = sr
+				out := make([]object, len(lines))
+				for k, id := range lines {
+					out[k] = object{{"id", id}}
+					if k < len(sr) {
+						out[k] = sr[k]
+					}
+				}
+				recs[i][j].Value = out
 			}
 		}
 	}
@@ -364,8 +381,25 @@ func rpcOnchange(e *env, m *model, a args) (any, *Fault) {
 	return object{{"value", value}}, nil
 }
 
+// rpcCheckAccessRights answers check_access_rights(operation,
+// raise_exception=True) with the emulated ACLs of the caller.
 func rpcCheckAccessRights(e *env, m *model, a args) (any, *Fault) {
-	return true, nil
+	op := a.str("operation")
+	method := map[string]string{"read": "read", "write": "write", "create": "create", "unlink": "unlink"}[op]
+	if method == "" {
+		return nil, newFault(excValue, "Invalid access mode")
+	}
+	if e.srv == nil || e.user == nil {
+		return true, nil
+	}
+	acc := e.srv.checkAccess(e.user, m, method)
+	if acc.fault == nil || (method == "read" && m.name == "res.partner" && userRole(e.user) == RolePortal) {
+		return true, nil
+	}
+	if a.has("raise_exception") && !truthy(a["raise_exception"]) {
+		return false, nil
+	}
+	return nil, acc.fault
 }
 
 // callMethod runs model.method for execute_kw.

@@ -250,7 +250,9 @@ func (e *env) relatedOrNil(model string, id any, field string) any {
 
 // applyRelated handles writes that spill onto other records: a related
 // field's inverse (res.partner.bank.bank_name renames the shared bank,
-// DESIGN §3) and acc_holder_name following the partner's name.
+// DESIGN §3), and acc_holder_name, a compute on partner_id only (Odoo 17
+// base): set again when the account changes partner, not when the partner
+// is renamed.
 func (e *env) applyRelated(m *model, id int64, vals map[string]any) *Fault {
 	r, _ := e.j.get(m.name, id)
 	switch m.name {
@@ -271,15 +273,6 @@ func (e *env) applyRelated(m *model, id int64, vals map[string]any) *Fault {
 			}
 			if f := e.write(e.reg["res.bank"], []int64{bid}, map[string]any{rel.target: v}); f != nil {
 				return f
-			}
-		}
-	case "res.partner":
-		if _, ok := vals["name"]; ok {
-			bm := e.reg["res.partner.bank"]
-			for _, bid := range e.relatedIDs(m, r, m.fields["bank_ids"], false) {
-				upd := row{"acc_holder_name": r["name"]}
-				e.stamp(upd, false)
-				e.j.update(bm.name, bid, upd)
 			}
 		}
 	}

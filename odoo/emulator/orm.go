@@ -15,6 +15,8 @@ type env struct {
 	ctx   map[string]any
 	now   time.Time
 	model *model
+	srv   *Server // nil while seeding
+	user  row     // the caller's res.users row (nil while seeding)
 }
 
 func (e *env) nowString() string   { return e.now.UTC().Format(datetimeLayout) }

@@ -96,7 +96,7 @@ func (c *replayClock) set(t time.Time) {
 
 func TestReplayTranscripts(t *testing.T) {
 	root := sharedCorpus(t)
-	total, matched, excepted := 0, 0, 0
+	total, matched, exact, excepted := 0, 0, 0, 0
 	for _, dir := range []string{"transcripts", "transcripts-jsonrpc"} {
 		scenarios, _ := filepath.Glob(filepath.Join(root, dir, "*", "steps.json"))
 		sort.Strings(scenarios)
@@ -114,7 +114,7 @@ func TestReplayTranscripts(t *testing.T) {
 				}
 				for _, st := range steps {
 					total++
-					diff := r.step(st)
+					diff, same := r.step(st)
 					_, exc := replayExceptions["*/"+scen+"/"+st.File]
 					if !exc {
 						_, exc = replayExceptions[dir+"/"+scen+"/"+st.File]
@@ -129,6 +129,9 @@ func TestReplayTranscripts(t *testing.T) {
 						}
 					case diff == "":
 						matched++
+						if same {
+							exact++
+						}
 					default:
 						t.Errorf("%s: %s", st.File, diff)
 					}
@@ -136,7 +139,7 @@ func TestReplayTranscripts(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("replay: %d steps, %d match, %d documented exceptions", total, matched, excepted)
+	t.Logf("replay: %d steps, %d match (%d byte for byte), %d documented exceptions", total, matched, exact, excepted)
 }
 
 // replayer drives one scenario against one fresh emulator.
@@ -166,8 +169,22 @@ func newReplayer(t *testing.T, dir string) *replayer {
 		ids: map[string]map[int64]int64{}, back: map[string]map[int64]int64{}}
 }
 
-// step sends one request and returns "" when the answer matches.
-func (r *replayer) step(st replayStep) string {
+// step sends one request and returns "" when the answer matches, and
+// whether the body is byte-identical to the recorded one.
+func (r *replayer) step(st replayStep) (string, bool) {
+	got, want, diff := r.exchange(st)
+	if os.Getenv("REPLAY_SHOW_INEXACT") != "" && diff == "" && !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		lo := max(0, i-40)
+		r.t.Logf("%s inexact at %d: recorded %q emulator %q", st.File, i, want[lo:min(len(want), i+60)], got[lo:min(len(got), i+60)])
+	}
+	return diff, diff == "" && bytes.Equal(got, want)
+}
+
+func (r *replayer) exchange(st replayStep) (got, want []byte, diff string) {
 	base := filepath.Join(r.dir, st.File)
 	isJSON := st.Path == "/jsonrpc"
 	reqExt, respExt := ".request.xml", ".response.xml"
@@ -176,11 +193,11 @@ func (r *replayer) step(st replayStep) string {
 	}
 	body, err := os.ReadFile(base + reqExt)
 	if err != nil {
-		return err.Error()
+		return got, want, err.Error()
 	}
-	want, err := os.ReadFile(base + respExt)
+	want, err = os.ReadFile(base + respExt)
 	if err != nil {
-		return err.Error()
+		return got, want, err.Error()
 	}
 	if d := recordedDate(base + ".response.http"); !d.IsZero() {
 		r.clock.set(d)
@@ -194,34 +211,34 @@ func (r *replayer) step(st replayStep) string {
 	}
 	resp, err := http.Post(r.srv.URL()+st.Path, "text/xml", bytes.NewReader(body))
 	if err != nil {
-		return err.Error()
+		return got, want, err.Error()
 	}
-	got, _ := io.ReadAll(resp.Body)
+	got, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	wantStatus := recordedStatus(base + ".response.http")
 	if resp.StatusCode != wantStatus {
-		return fmt.Sprintf("HTTP status %d, recorded %d", resp.StatusCode, wantStatus)
+		return got, want, fmt.Sprintf("HTTP status %d, recorded %d", resp.StatusCode, wantStatus)
 	}
 	if wantStatus != http.StatusOK {
 		if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
-			return fmt.Sprintf("body %q, recorded %q", got, want)
+			return got, want, fmt.Sprintf("body %q, recorded %q", got, want)
 		}
-		return ""
+		return got, want, ""
 	}
 	wv, wf, err1 := decodeAnswer(isJSON, want)
 	gv, gf, err2 := decodeAnswer(isJSON, got)
 	if err1 != nil || err2 != nil {
-		return fmt.Sprintf("undecodable answer: recorded %v, emulator %v", err1, err2)
+		return got, want, fmt.Sprintf("undecodable answer: recorded %v, emulator %v", err1, err2)
 	}
 	if wf != nil || gf != nil {
 		if wf == nil || gf == nil {
-			return fmt.Sprintf("fault mismatch: recorded %s, emulator %s", short(wf, wv), short(gf, gv))
+			return got, want, fmt.Sprintf("fault mismatch: recorded %s, emulator %s", short(wf, wv), short(gf, gv))
 		}
 		wfs, gfs := r.faultText(wf), r.faultText(gf)
 		if wfs != gfs {
-			return fmt.Sprintf("fault\n  recorded %q\n  emulator %q", wfs, gfs)
+			return got, want, fmt.Sprintf("fault\n  recorded %q\n  emulator %q", wfs, gfs)
 		}
-		return ""
+		return got, want, ""
 	}
 	var sh shape
 	if call != nil {
@@ -229,9 +246,9 @@ func (r *replayer) step(st replayStep) string {
 	}
 	aligned := r.align(wv, gv, sh)
 	if !reflect.DeepEqual(normalize(aligned), normalize(gv)) {
-		return fmt.Sprintf("result\n  recorded %s\n  emulator %s", compact(aligned), compact(gv))
+		return got, want, fmt.Sprintf("result\n  recorded %s\n  emulator %s", compact(aligned), compact(gv))
 	}
-	return ""
+	return got, want, ""
 }
 
 func short(f map[string]any, v any) string {

@@ -434,6 +434,9 @@ func (e *env) unlink(m *model, ids []int64) *Fault {
 	if miss := e.missing(m, ids); len(miss) > 0 {
 		return faultMissing(m.name, miss, e.uid)
 	}
+	if m.name == "g2p.group.membership.kind" && containsID(ids, headKindID) {
+		return newFault(excValidation, "Can't delete default kinds")
+	}
 	for _, id := range ids {
 		if _, ok := e.j.get(m.name, id); !ok {
 			continue // already removed by a cascade in this call

@@ -1,0 +1,161 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+)
+
+const (
+	testSecret = "enrolment-secret-0123456789"
+	testKey    = "demo-plain-key-0123456789"
+)
+
+func basicHeader(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}
+
+func newTestAuthenticator(t *testing.T) *Authenticator {
+	t.Helper()
+	h, err := HashSecret(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Clients: []Client{
+		{ID: "enrolment", SecretHash: h, Scopes: []string{"registry:read", "registry:write"}},
+		{ID: "demo", Key: testKey, Scopes: []string{"bank_accounts:read"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAuthenticateAcceptsEveryCredentialKind(t *testing.T) {
+	a := newTestAuthenticator(t)
+	tests := []struct {
+		name, header string
+		client       string
+		method       Method
+	}{
+		{"hashed secret as Bearer key", "Bearer " + testSecret, "enrolment", MethodAPIKey},
+		{"hashed secret with Basic", basicHeader("enrolment", testSecret), "enrolment", MethodBasic},
+		{"plain key as Bearer", "Bearer " + testKey, "demo", MethodAPIKey},
+		{"plain key with Basic", basicHeader("demo", testKey), "demo", MethodBasic},
+		{"scheme is case-insensitive", "bearer " + testKey, "demo", MethodAPIKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Authenticate(context.Background(), tt.header)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if p.ClientID != tt.client || p.Method != tt.method || len(p.Scopes) == 0 {
+				t.Errorf("principal = %+v, want client %s by %s with its scopes", p, tt.client, tt.method)
+			}
+		})
+	}
+}
+
+func TestAuthenticateRefusesBadCredentials(t *testing.T) {
+	a := newTestAuthenticator(t)
+	tests := []struct {
+		name, header, scheme string
+	}{
+		{"no header", "", ""},
+		{"unknown scheme", "Digest abc", ""},
+		{"empty bearer", "Bearer ", ""},
+		{"wrong bearer key", "Bearer not-a-key", "Bearer"},
+		{"wrong basic secret", basicHeader("enrolment", "wrong"), "Basic"},
+		{"basic secret of another client", basicHeader("demo", testSecret), "Basic"},
+		{"unknown basic client", basicHeader("nobody", testSecret), "Basic"},
+		{"basic without colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("enrolment")), "Basic"},
+		{"basic not base64", "Basic %%%", "Basic"},
+		{"JWT-looking token without OIDC", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "Bearer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Authenticate(context.Background(), tt.header)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if e.Scheme != tt.scheme || e.Missing() != (tt.scheme == "") {
+				t.Errorf("scheme = %q missing=%v, want %q", e.Scheme, e.Missing(), tt.scheme)
+			}
+		})
+	}
+}
+
+// After a successful verification the hash is not computed again until the
+// cache entry expires: the test swaps the stored hash for one that matches
+// nothing, so only the cache can still accept the secret.
+func TestSuccessfulVerificationsAreCachedUntilTheyExpire(t *testing.T) {
+	a := newTestAuthenticator(t)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	a.cache.now = func() time.Time { return now }
+	ctx := context.Background()
+	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
+		if _, err := a.Authenticate(ctx, header); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, _ := parseSecretHash(mustHash(t, "something else"))
+	a.clients[a.byID["enrolment"]].hash = &other
+	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
+		if _, err := a.Authenticate(ctx, header); err != nil {
+			t.Errorf("%s: refused within the cache TTL: %v", header[:6], err)
+		}
+	}
+	for k := range a.cache.entries {
+		if string(k[:]) == testSecret {
+			t.Fatal("the cache is keyed by the secret itself")
+		}
+	}
+	now = now.Add(defaultCacheTTL)
+	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
+		if _, err := a.Authenticate(ctx, header); err == nil {
+			t.Errorf("%s: accepted after the cache entry expired", header[:6])
+		}
+	}
+}
+
+func TestNewRefusesBadClients(t *testing.T) {
+	h := mustHash(t, "x")
+	for name, clients := range map[string][]Client{
+		"no id":          {{SecretHash: h}},
+		"duplicate id":   {{ID: "a", Key: "k1"}, {ID: "a", Key: "k2"}},
+		"no secret":      {{ID: "a"}},
+		"hash and key":   {{ID: "a", Key: "k", SecretHash: h}},
+		"malformed hash": {{ID: "a", SecretHash: "plain"}},
+	} {
+		if _, err := New(Options{Clients: clients}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestAuthenticateStopsWaitingWhenTheContextEnds(t *testing.T) {
+	h := mustHash(t, testSecret)
+	a, err := New(Options{Clients: []Client{{ID: "a", SecretHash: h}}, MaxConcurrentHashes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.slots <- struct{}{} // every slot busy
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Authenticate(ctx, "Bearer "+testSecret); !errors.Is(err, context.Canceled) || IsAuthError(err) {
+		t.Errorf("err = %v, want context.Canceled (not a 401)", err)
+	}
+}
+
+func mustHash(t *testing.T, s string) string {
+	t.Helper()
+	h, err := HashSecret(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

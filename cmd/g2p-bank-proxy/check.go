@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+)
+
+// requiredRights are the models the proxy uses and the operations its Odoo
+// user needs on each (reference/original-api-spec.md §5.4; README "The
+// technical Odoo user"). Deletes are never needed: the proxy archives.
+var requiredRights = []struct {
+	model string
+	ops   []string
+}{
+	{"res.partner", []string{"read", "create", "write"}},
+	{"res.partner.bank", []string{"read", "create", "write"}},
+	{"res.bank", []string{"read", "create"}},
+	{"g2p.reg.id", []string{"read", "create", "write"}},
+	{"g2p.phone.number", []string{"read", "create", "write"}},
+	{"g2p.group.membership", []string{"read", "create", "write"}},
+	{"g2p.id.type", []string{"read"}},
+	{"g2p.group.kind", []string{"read"}},
+	{"g2p.group.membership.kind", []string{"read"}},
+	{"gender.type", []string{"read"}},
+}
+
+// checkTimeout bounds the whole check, so a hanging Odoo fails it.
+const checkTimeout = 60
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "check --config FILE", stderr)
+	path := fs.String("config", "", "YAML configuration `file` to check")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "check needs --config FILE")
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "PASS  configuration %s\n", *path)
+	client, err := odoo.New(odooConfig(cfg.Odoo), zap.NewNop())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout*1e9)
+	defer cancel()
+	if failed := checkOdoo(ctx, client, cfg.Odoo, stdout); failed > 0 {
+		return fmt.Errorf("%d check(s) failed", failed)
+	}
+	fmt.Fprintln(stdout, "all checks passed")
+	return nil
+}
+
+// checkOdoo prints one PASS/FAIL line per check and returns the number of
+// failures. It stops early when Odoo cannot be reached or refuses the login,
+// since every later check would fail for the same reason.
+func checkOdoo(ctx context.Context, client *odoo.Client, c config.Odoo, w io.Writer) (failed int) {
+	report := func(err error, format string, a ...any) bool {
+		line := fmt.Sprintf(format, a...)
+		if err != nil {
+			failed++
+			fmt.Fprintf(w, "FAIL  %s: %s\n", line, explain(err))
+			return false
+		}
+		fmt.Fprintf(w, "PASS  %s\n", line)
+		return true
+	}
+	v, err := client.Version(ctx)
+	if !report(err, "Odoo reachable at %s (%s)", c.URL, c.Protocol) {
+		return failed
+	}
+	if !strings.HasPrefix(v.ServerSerie, "17.") && v.ServerSerie != "17.0" {
+		fmt.Fprintf(w, "WARN  Odoo %s: the proxy is built and tested for Odoo 17\n", v.ServerVersion)
+	}
+	uid, err := client.Authenticate(ctx)
+	if !report(err, "login %q on database %q (uid %d)", c.Login, c.DB, uid) {
+		return failed
+	}
+	for _, r := range requiredRights {
+		for _, op := range r.ops {
+			report(hasRight(ctx, client, r.model, op), "%s %s", r.model, op)
+		}
+	}
+	return failed
+}
+
+// hasRight asks Odoo whether its user may do op on model. A missing model
+// (module not installed) fails too.
+func hasRight(ctx context.Context, client *odoo.Client, model, op string) error {
+	ok, err := client.ExecuteKw(ctx, model, "check_access_rights", []any{op}, map[string]any{"raise_exception": false})
+	if err != nil {
+		return err
+	}
+	if ok != true {
+		return fmt.Errorf("the Odoo user lacks this right")
+	}
+	return nil
+}
+
+// explain turns a client error into advice for the operator.
+func explain(err error) string {
+	switch {
+	case odoo.IsKind(err, odoo.KindAuthFailed), odoo.IsKind(err, odoo.KindAccessDenied):
+		return "wrong login or secret (odoo.login, odoo.secret)"
+	case odoo.IsKind(err, odoo.KindUnavailable), odoo.IsKind(err, odoo.KindTransport):
+		return "cannot reach Odoo (odoo.url): " + err.Error()
+	case odoo.IsKind(err, odoo.KindTimeout):
+		return "Odoo did not answer in time"
+	case odoo.IsKind(err, odoo.KindAccessError):
+		return "the Odoo user lacks this right (see README: The technical Odoo user)"
+	}
+	return err.Error()
+}
