@@ -66,12 +66,17 @@ func TestCallsRunConcurrently(t *testing.T) {
 }
 
 func hangingServer(t *testing.T) *httptest.Server {
+	closing := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The server notices a closed connection only once the body is read.
 		io.Copy(io.Discard, r.Body)
-		<-r.Context().Done()
+		select {
+		case <-r.Context().Done():
+		case <-closing: // never outlive the test, whatever the client did
+		}
 	}))
 	t.Cleanup(func() {
+		close(closing)
 		srv.CloseClientConnections()
 		srv.Close()
 	})

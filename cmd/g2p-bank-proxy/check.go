@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -32,7 +33,7 @@ var requiredRights = []struct {
 }
 
 // checkTimeout bounds the whole check, so a hanging Odoo fails it.
-const checkTimeout = 60
+const checkTimeout = time.Minute
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", "check --config FILE", stderr)
@@ -54,7 +55,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, checkTimeout*1e9)
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	if failed := checkOdoo(ctx, client, cfg.Odoo, stdout); failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)
@@ -81,7 +82,7 @@ func checkOdoo(ctx context.Context, client *odoo.Client, c config.Odoo, w io.Wri
 	if !report(err, "Odoo reachable at %s (%s)", c.URL, c.Protocol) {
 		return failed
 	}
-	if !strings.HasPrefix(v.ServerSerie, "17.") && v.ServerSerie != "17.0" {
+	if !strings.HasPrefix(v.ServerSerie, "17") {
 		fmt.Fprintf(w, "WARN  Odoo %s: the proxy is built and tested for Odoo 17\n", v.ServerVersion)
 	}
 	uid, err := client.Authenticate(ctx)

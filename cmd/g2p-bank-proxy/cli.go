@@ -23,12 +23,14 @@ const usage = `g2p-bank-proxy: REST API for registrants and bank accounts in fro
 Usage:
   g2p-bank-proxy serve --config FILE
   g2p-bank-proxy demo [--listen ADDR] [--api-key KEY] [--emulator-listen ADDR]
+  g2p-bank-proxy check --config FILE
   g2p-bank-proxy version
 
 Commands:
   serve    run against a real OpenSPP/Odoo, configured by a YAML file
            (every key can be overridden by G2P_PROXY_<SECTION>_<KEY>)
   demo     run against an embedded Odoo emulator with demo data
+  check    check a configuration: Odoo reachable, login, the rights the proxy needs
   version  print the version
 
 Run "g2p-bank-proxy COMMAND -h" for a command's flags.
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = runCheck(ctx, args[1:], stdout, stderr)
 	case "version":
 		err = runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -1,5 +1,5 @@
 // Command g2p-bank-proxy serves the registry REST API in front of OpenSPP.
-// Sub-commands: serve, demo, version (see usage). This file only wires the
+// Sub-commands: serve, demo, check, version (see usage). This file only wires the
 // pieces together; cli.go parses the command line.
 package main
 
@@ -25,18 +25,7 @@ func main() {
 // and the HTTP server from a validated configuration. It makes no network
 // call.
 func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
-	client, err := odoo.New(odoo.Config{
-		URL:            cfg.Odoo.URL,
-		DB:             cfg.Odoo.DB,
-		Login:          cfg.Odoo.Login,
-		Secret:         cfg.Odoo.Secret,
-		Protocol:       odoo.Protocol(cfg.Odoo.Protocol),
-		Timeout:        cfg.Odoo.Timeout,
-		ConnectTimeout: cfg.Odoo.ConnectTimeout,
-		Lang:           cfg.Odoo.Lang,
-		MaxConns:       cfg.Odoo.MaxConns,
-		AuthBackoff:    cfg.Odoo.AuthBackoff,
-	}, log)
+	client, err := odoo.New(odooConfig(cfg.Odoo), log)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +40,21 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 		MaxPageSize:     cfg.Registry.MaxPageSize,
 	}, log.Named("accounts"))
 	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client}, log)
+}
+
+func odooConfig(c config.Odoo) odoo.Config {
+	return odoo.Config{
+		URL:            c.URL,
+		DB:             c.DB,
+		Login:          c.Login,
+		Secret:         c.Secret,
+		Protocol:       odoo.Protocol(c.Protocol),
+		Timeout:        c.Timeout,
+		ConnectTimeout: c.ConnectTimeout,
+		Lang:           c.Lang,
+		MaxConns:       c.MaxConns,
+		AuthBackoff:    c.AuthBackoff,
+	}
 }
 
 // newLogger builds the zap logger log.level and log.format ask for, writing

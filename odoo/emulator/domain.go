@@ -221,7 +221,7 @@ func (e *env) matchLeaf(m *model, r row, path, op string, value any, raw []any) 
 			rewriteAccNumber(n)
 			rest, value = n.leaf.path, n.leaf.value
 		}
-		for _, id := range e.relatedIDs(m, r, f, f.Type != "many2one") {
+		for _, id := range e.relatedIDs(m, r, f) {
 			cr, ok := e.j.get(co.name, id)
 			if !ok {
 				continue
@@ -269,7 +269,7 @@ func (e *env) matchAny(m *model, r row, f *field, op string, value any, raw []an
 		rewriteAccNumber(sub)
 	}
 	hit := false
-	for _, id := range e.relatedIDs(m, r, f, f.Type != "many2one") {
+	for _, id := range e.relatedIDs(m, r, f) {
 		cr, ok := e.j.get(co.name, id)
 		if !ok {
 			continue
@@ -301,7 +301,7 @@ func (e *env) matchM2OByName(r row, f *field, op, s string) (bool, *Fault) {
 }
 
 func (e *env) matchX2many(m *model, r row, f *field, op string, value any) (bool, *Fault) {
-	ids := e.relatedIDs(m, r, f, true)
+	ids := e.relatedIDs(m, r, f)
 	switch op {
 	case "=", "!=":
 		var hit bool

@@ -65,6 +65,7 @@ var methods = map[string]method{
 	"action_unarchive":    {params: []string{"ids"}, writes: true, run: rpcArchive(true)},
 	"exists":              {params: []string{"ids"}, run: rpcExists},
 	"default_get":         {params: []string{"fields_list"}, run: rpcDefaultGet},
+	"read_group":          {params: []string{"domain", "fields", "groupby", "offset", "limit", "orderby", "lazy"}, run: rpcReadGroup},
 	"onchange":            {params: []string{"ids", "values", "field_names", "fields_spec"}, run: rpcOnchange},
 	"check_access_rights": {params: []string{"operation", "raise_exception"}, run: rpcCheckAccessRights},
 }
@@ -254,6 +255,20 @@ func rpcWebSearchRead(e *env, m *model, a args) (any, *Fault) {
 	return object{{"length", length}, {"records", recs}}, nil
 }
 
+// withContext is a copy of e whose context is extended by ctx.
+func (e *env) withContext(ctx map[string]any) *env {
+	merged := map[string]any{}
+	for k, v := range e.ctx {
+		merged[k] = v
+	}
+	for k, v := range ctx {
+		merged[k] = v
+	}
+	c := *e
+	c.ctx = merged
+	return &c
+}
+
 // webRead is Odoo 17's web_read: a many2one with a non-empty "fields"
 // sub-spec becomes an {id, ...} object (an empty one keeps the bare id); an
 // x2many with a spec becomes a list of objects, honouring the spec's
@@ -295,6 +310,13 @@ func (e *env) webRead(m *model, ids []int64, spec map[string]any) ([]object, *Fa
 				}
 			case "one2many", "many2many":
 				lines := mem.Value.([]int64)
+				if subCtx, ok := sub["context"].(map[string]any); ok {
+					// The spec's context applies to the lines, e.g.
+					// {"active_test": false} to include archived ones.
+					sube := e.withContext(subCtx)
+					r, _ := e.j.get(m.name, rec[0].Value.(int64))
+					lines = sube.relatedIDs(m, r, fd)
+				}
 				if order, _ := sub["order"].(string); order != "" {
 					terms, f := parseOrder(co, order)
 					if f != nil {
@@ -347,16 +369,14 @@ func rpcExists(e *env, m *model, a args) (any, *Fault) {
 	return out, nil
 }
 
+// rpcDefaultGet answers the emulated defaults of the fields asked for
+// (many2one defaults are bare ids, as in Odoo).
 func rpcDefaultGet(e *env, m *model, a args) (any, *Fault) {
 	r := row{}
 	e.applyDefaults(m, r)
 	out := object{}
 	for _, n := range a.strings("fields_list") {
 		if v, ok := r[n]; ok {
-			if f := m.fields[n]; f != nil && f.Type == "many2one" {
-				out.set(n, v)
-				continue
-			}
 			out.set(n, v)
 		}
 	}

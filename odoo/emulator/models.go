@@ -404,7 +404,7 @@ func (e *env) uniqueCaseless(m *model, id int64, field, msg string) *Fault {
 func (e *env) checkUniqueKinds(m *model, r row) *Fault {
 	km := e.reg["g2p.group.membership.kind"]
 	count := map[int64]int{}
-	for _, mid := range e.relatedIDs(m, r, m.fields["group_membership_ids"], false) {
+	for _, mid := range e.relatedIDs(m, r, m.fields["group_membership_ids"]) {
 		mr, _ := e.j.get("g2p.group.membership", mid)
 		kinds, _ := mr["kind"].([]int64)
 		for _, k := range kinds {

@@ -9,14 +9,13 @@ import (
 // env is one execute_kw in progress: the caller, its context and the
 // journal that undoes its writes if it fails.
 type env struct {
-	reg   registry
-	j     *journal
-	uid   int64
-	ctx   map[string]any
-	now   time.Time
-	model *model
-	srv   *Server // nil while seeding
-	user  row     // the caller's res.users row (nil while seeding)
+	reg  registry
+	j    *journal
+	uid  int64
+	ctx  map[string]any
+	now  time.Time
+	srv  *Server // nil while seeding
+	user row     // the caller's res.users row (nil while seeding)
 }
 
 func (e *env) nowString() string   { return e.now.UTC().Format(datetimeLayout) }
@@ -30,10 +29,9 @@ func (e *env) activeTest() bool {
 }
 
 // relatedIDs lists the ids a relational field points to. x2many lists
-// follow the comodel's _order; one2many reads ignore active (Odoo reads
-// them with active_test=False), x2many domain paths honour it when
-// filterActive is set.
-func (e *env) relatedIDs(m *model, r row, f *field, filterActive bool) []int64 {
+// follow the comodel's _order and, like Odoo's convert_to_record, leave out
+// archived lines unless the context has active_test false.
+func (e *env) relatedIDs(m *model, r row, f *field) []int64 {
 	switch f.Type {
 	case "many2one":
 		if id, ok := r[f.Name].(int64); ok {
@@ -42,8 +40,14 @@ func (e *env) relatedIDs(m *model, r row, f *field, filterActive bool) []int64 {
 		return nil
 	case "many2many":
 		ids, _ := r[f.Name].([]int64)
-		out := append([]int64(nil), ids...)
-		if co := e.reg[f.Relation]; co != nil {
+		co := e.reg[f.Relation]
+		out := []int64{}
+		for _, id := range ids {
+			if co == nil || e.visible(co, id) {
+				out = append(out, id)
+			}
+		}
+		if co != nil {
 			e.sortDefault(co, out)
 		}
 		return out
@@ -55,18 +59,23 @@ func (e *env) relatedIDs(m *model, r row, f *field, filterActive bool) []int64 {
 		var out []int64
 		id := r["id"].(int64)
 		for cid, cr := range e.j.st.tables[co.name].rows {
-			if cr[f.Inverse] != id {
-				continue
+			if cr[f.Inverse] == id && e.visible(co, cid) {
+				out = append(out, cid)
 			}
-			if filterActive && co.hasActive && e.activeTest() && cr["active"] != true {
-				continue
-			}
-			out = append(out, cid)
 		}
 		e.sortDefault(co, out)
 		return out
 	}
 	return nil
+}
+
+// visible is false for an archived record while active_test is on.
+func (e *env) visible(m *model, id int64) bool {
+	if !m.hasActive || !e.activeTest() {
+		return true
+	}
+	r, ok := e.j.get(m.name, id)
+	return ok && r["active"] == true
 }
 
 func (e *env) sortDefault(m *model, ids []int64) {
@@ -203,7 +212,7 @@ func (e *env) readValue(m *model, r row, name string, o readOptions) (any, *Faul
 		}
 	}
 	if f.x2many() {
-		ids := e.relatedIDs(m, r, f, false)
+		ids := e.relatedIDs(m, r, f)
 		if ids == nil {
 			ids = []int64{}
 		}

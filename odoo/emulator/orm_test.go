@@ -292,3 +292,67 @@ func TestLoginCooldown(t *testing.T) {
 		t.Fatal("after the cooldown the right password must work again")
 	}
 }
+
+func TestRelationalDomainsAndWebRead(t *testing.T) {
+	s := newEmpty(t)
+	bank := newBank(t, s, "Banque", "BQ")
+	with := newPerson(t, s, "WITH", map[string]any{"kind": householdKind,
+		"bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "1", "bank_id": bank}), cmd(0, 0, map[string]any{"acc_number": "2"}))})
+	without := newPerson(t, s, "WITHOUT", nil)
+	search := func(domain ...any) any {
+		return mustRPC(t, s, "res.partner", "search", list(append(domain, list("is_registrant", "=", true))), nil)
+	}
+	if got := search(list("bank_ids", "=", false)); !reflect.DeepEqual(got, list(without)) {
+		t.Errorf("bank_ids = False: %v", got)
+	}
+	if got := search(list("kind", "=", "Household")); !reflect.DeepEqual(got, list(with)) {
+		t.Errorf("kind = 'Household' (name search): %v", got)
+	}
+	if got := search(list("bank_ids.bank_id.bic", "=", "BQ")); !reflect.DeepEqual(got, list(with)) {
+		t.Errorf("bank_ids.bank_id.bic: %v", got)
+	}
+	spec := map[string]any{
+		"kind": map[string]any{"fields": map[string]any{}},
+		"bank_ids": map[string]any{"fields": map[string]any{"acc_number": map[string]any{},
+			"bank_id": map[string]any{"fields": map[string]any{"display_name": map[string]any{}}}},
+			"order": "id desc", "limit": int64(1)},
+	}
+	r := records(t, mustRPC(t, s, "res.partner", "web_read", list(list(with), spec), nil))[0]
+	if r["kind"] != householdKind {
+		t.Errorf("many2one with empty fields spec should stay a bare id, got %v", r["kind"])
+	}
+	lines := r["bank_ids"].([]any)
+	first, second := lines[0].(map[string]any), lines[1].(map[string]any)
+	if first["acc_number"] != "2" || first["bank_id"] != false || len(second) != 1 {
+		t.Errorf("x2many with order/limit: %v", lines)
+	}
+	if got := mustRPC(t, s, "res.partner.bank", "check_access_rights", list("create"), nil); got != true {
+		t.Errorf("admin check_access_rights: %v", got)
+	}
+	portal := s.AddUser("Portal", "p@example.org", "pw", RolePortal)
+	got, _ := rpcRaw(t, s, "object", "execute_kw", list("openspp", portal, "pw", "res.partner.bank", "check_access_rights", list("create"), kw("raise_exception", false)))
+	if got != false {
+		t.Errorf("portal check_access_rights(create) without raising: %v", got)
+	}
+}
+
+func TestArchivedLinesAndActiveTest(t *testing.T) {
+	s := newEmpty(t)
+	p := newPerson(t, s, "P", map[string]any{"bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "A"}), cmd(0, 0, map[string]any{"acc_number": "B"}))})
+	ids := func(ctx map[string]any) []any {
+		return records(t, mustRPC(t, s, "res.partner", "read", list(list(p), list("bank_ids")), kw("context", ctx)))[0]["bank_ids"].([]any)
+	}
+	all := ids(nil)
+	mustRPC(t, s, "res.partner.bank", "write", list(list(all[0]), map[string]any{"active": false}), nil)
+	if got := ids(nil); !reflect.DeepEqual(got, all[1:]) {
+		t.Fatalf("archived line should be hidden by default: %v", got)
+	}
+	if got := ids(kw("active_test", false)); !reflect.DeepEqual(got, all) {
+		t.Fatalf("active_test false should show all lines: %v", got)
+	}
+	spec := map[string]any{"bank_ids": map[string]any{"fields": map[string]any{"active": map[string]any{}}, "context": kw("active_test", false)}}
+	r := records(t, mustRPC(t, s, "res.partner", "web_read", list(list(p), spec), nil))[0]
+	if len(r["bank_ids"].([]any)) != 2 {
+		t.Fatalf("web_read with a spec context should show archived lines: %v", r["bank_ids"])
+	}
+}

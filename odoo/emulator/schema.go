@@ -22,7 +22,6 @@ type field struct {
 	String    string
 	Relation  string
 	Required  bool
-	Readonly  bool
 	Store     bool
 	Selection []any
 	// Inverse is the many2one on Relation that a one2many lists.
@@ -169,7 +168,6 @@ func newField(modelName, name string, attrs map[string]any) *field {
 	f.String, _ = attrs["string"].(string)
 	f.Relation, _ = attrs["relation"].(string)
 	f.Required, _ = attrs["required"].(bool)
-	f.Readonly, _ = attrs["readonly"].(bool)
 	f.Store, _ = attrs["store"].(bool)
 	f.Selection, _ = attrs["selection"].([]any)
 	f.Inverse = one2manyInverse[modelName+"."+name]

@@ -208,7 +208,8 @@ func (s *Server) record(c Call) *Injected {
 }
 
 // ServeHTTP serves POST /xmlrpc/2/common, /xmlrpc/2/object,
-// /xmlrpc/2/db and /jsonrpc.
+// /xmlrpc/2/db, the legacy /xmlrpc/<service> (text fault codes) and
+// /jsonrpc.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
@@ -224,7 +225,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveJSON(w, r, body)
 	default:
 		if service, ok := strings.CutPrefix(r.URL.Path, "/xmlrpc/2/"); ok && service != "" {
-			s.serveXML(w, r, body, service)
+			s.serveXML(w, r, body, service, false)
+			return
+		}
+		if service, ok := strings.CutPrefix(r.URL.Path, "/xmlrpc/"); ok && service != "" && !strings.Contains(service, "/") {
+			s.serveXML(w, r, body, service, true)
 			return
 		}
 		http.NotFound(w, r)
@@ -246,7 +251,9 @@ type outcome struct {
 	inj    *Injected
 }
 
-func (s *Server) serveXML(w http.ResponseWriter, r *http.Request, body []byte, service string) {
+// serveXML answers XML-RPC; legacy selects the text fault codes of the
+// old /xmlrpc/<service> endpoints.
+func (s *Server) serveXML(w http.ResponseWriter, r *http.Request, body []byte, service string, legacy bool) {
 	call, f := decodeXMLRPCCall(body)
 	var out outcome
 	if f != nil {
@@ -262,9 +269,12 @@ func (s *Server) serveXML(w http.ResponseWriter, r *http.Request, body []byte, s
 		payload, out.fault = encodeXMLRPCResponse(out.result)
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	if out.fault != nil {
+	switch {
+	case out.fault != nil && legacy:
+		payload = encodeLegacyXMLRPCFault(out.fault)
+	case out.fault != nil:
 		payload = encodeXMLRPCFault(out.fault)
-	} else {
+	default:
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
@@ -532,7 +542,7 @@ func (s *Server) execute(user row, modelName, methodName string, pos []any, kw m
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
-	e := &env{reg: s.reg, j: newJournal(s.st), uid: uid, ctx: ctx, now: s.opts.Now(), model: m, srv: s, user: user}
+	e := &env{reg: s.reg, j: newJournal(s.st), uid: uid, ctx: ctx, now: s.opts.Now(), srv: s, user: user}
 	res, f := e.safeCall(m, methodName, pos, kw)
 	if f != nil {
 		e.j.rollback()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -152,5 +153,31 @@ func TestKoloClient(t *testing.T) {
 	// kolo's client goes through net/rpc, which turns the fault into text.
 	if err == nil || !strings.HasPrefix(err.Error(), "Fault(2): Record does not exist or has been deleted.") {
 		t.Fatalf("write on a missing id: %v", err)
+	}
+}
+
+func TestLegacyXMLRPCTextFaultCodes(t *testing.T) {
+	s := newEmpty(t)
+	body := `<?xml version='1.0'?><methodCall><methodName>execute_kw</methodName><params>` +
+		`<param><value><string>openspp</string></value></param><param><value><int>2</int></value></param>` +
+		`<param><value><string>admin</string></value></param><param><value><string>res.partner</string></value></param>` +
+		`<param><value><string>write</string></value></param><param><value><array><data>` +
+		`<value><array><data><value><int>999999</int></value></data></array></value>` +
+		`<value><struct><member><name>name</name><value><string>x</string></value></member></struct></value>` +
+		`</data></array></value></param></params></methodCall>`
+	resp, err := http.Post(s.URL()+"/xmlrpc/object", "text/xml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf strings.Builder
+	_, _ = io.Copy(&buf, resp.Body)
+	_, fault, err := decodeAnswer(false, []byte(buf.String()))
+	if err != nil || fault == nil {
+		t.Fatalf("want a fault, got %s (%v)", buf.String(), err)
+	}
+	want := "warning -- MissingError\n\nRecord does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)"
+	if fault["faultCode"] != want || fault["faultString"] != "" {
+		t.Fatalf("legacy fault %#v", fault)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // xmlrpcDateTime is a <dateTime.iso8601> request value. Odoo hands it to the
@@ -56,7 +57,7 @@ func decodeXMLRPCCall(body []byte) (*xmlrpcCall, *Fault) {
 			break
 		}
 		if err != nil {
-			return nil, expatFault(err, sawRoot)
+			return nil, expatFault(body, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -68,7 +69,7 @@ func decodeXMLRPCCall(body []byte) (*xmlrpcCall, *Fault) {
 		case "methodName":
 			var s string
 			if err := d.DecodeElement(&s, &se); err != nil {
-				return nil, expatFault(err, true)
+				return nil, expatFault(body, err)
 			}
 			call.Method = s
 		case "value":
@@ -78,7 +79,7 @@ func decodeXMLRPCCall(body []byte) (*xmlrpcCall, *Fault) {
 				if errors.As(err, &f) {
 					return nil, f
 				}
-				return nil, expatFault(err, true)
+				return nil, expatFault(body, err)
 			}
 			call.Params = append(call.Params, v)
 		default:
@@ -86,23 +87,41 @@ func decodeXMLRPCCall(body []byte) (*xmlrpcCall, *Fault) {
 		}
 	}
 	if !sawRoot {
-		return nil, newFault(excExpat, "no element found: line 1, column 0")
+		return nil, expatFault(body, io.ErrUnexpectedEOF)
 	}
 	return call, nil
 }
 
-func expatFault(err error, started bool) *Fault {
+// expatFault words an XML syntax error like Python's expat parser, with
+// its line (from 1) and column (from 0) positions.
+func expatFault(body []byte, err error) *Fault {
+	if pos, ok := invalidXMLChar(body); ok {
+		line, col := position(body, pos)
+		return newFault(excExpat, "not well-formed (invalid token): line %d, column %d", line, col)
+	}
 	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		if strings.Contains(se.Msg, "unexpected EOF") {
-			return newFault(excExpat, "no element found: line %d, column 0", se.Line)
-		}
+	if errors.As(err, &se) && !strings.Contains(se.Msg, "unexpected EOF") {
 		return newFault(excExpat, "not well-formed (invalid token): line %d, column 0", se.Line)
 	}
-	if !started {
-		return newFault(excExpat, "no element found: line 1, column 0")
+	line, col := position(body, len(body))
+	return newFault(excExpat, "no element found: line %d, column %d", line, col)
+}
+
+// invalidXMLChar finds the first character XML 1.0 forbids.
+func invalidXMLChar(body []byte) (int, bool) {
+	for i, r := range string(body) {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError {
+			return i, true
+		}
 	}
-	return newFault(excExpat, "not well-formed (invalid token): %v", err)
+	return 0, false
+}
+
+func position(body []byte, off int) (line, col int) {
+	pre := body[:off]
+	line = bytes.Count(pre, []byte("\n")) + 1
+	col = off - (bytes.LastIndexByte(pre, '\n') + 1)
+	return line, col
 }
 
 // decodeXMLRPCValue reads the content of a <value> element whose start tag
@@ -266,9 +285,30 @@ func encodeXMLRPCFault(f *Fault) []byte {
 	if f.XMLRPCCode() == 1 {
 		text = f.Traceback()
 	}
+	return encodeFaultStruct(int64(f.XMLRPCCode()), text)
+}
+
+// encodeLegacyXMLRPCFault is the fault of the legacy /xmlrpc/<service>
+// endpoints: a text faultCode (xmlrpc_handle_exception_string), e.g.
+// "warning -- MissingError\n\n<message>" with an empty faultString.
+func encodeLegacyXMLRPCFault(f *Fault) []byte {
+	switch f.Class {
+	case excMissing:
+		return encodeFaultStruct("warning -- MissingError\n\n"+f.Message, "")
+	case excAccessError:
+		return encodeFaultStruct("warning -- AccessError\n\n"+f.Message, "")
+	case excAccessDenid:
+		return encodeFaultStruct("AccessDenied", f.Message)
+	case excUser, excValidation:
+		return encodeFaultStruct("warning -- UserError\n\n"+f.Message, "")
+	}
+	return encodeFaultStruct(f.Message, f.Traceback())
+}
+
+func encodeFaultStruct(code any, text string) []byte {
 	var b bytes.Buffer
 	b.WriteString("<?xml version='1.0'?>\n<methodResponse>\n<fault>\n")
-	_ = writeXMLValue(&b, object{{"faultCode", int64(f.XMLRPCCode())}, {"faultString", text}}, false)
+	_ = writeXMLValue(&b, object{{"faultCode", code}, {"faultString", text}}, false)
 	b.WriteString("</fault>\n</methodResponse>\n")
 	return b.Bytes()
 }

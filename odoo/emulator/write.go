@@ -334,7 +334,7 @@ func (e *env) applyCommand(m *model, id int64, f *field, co *model, c any) *Faul
 		return e.write(co, []int64{targetID}, map[string]any{f.Inverse: id})
 	case 5:
 		r, _ := e.j.get(m.name, id)
-		for _, cid := range e.relatedIDs(m, r, f, false) {
+		for _, cid := range e.relatedIDs(m, r, f) {
 			var fl *Fault
 			if f.Type == "many2many" {
 				fl = e.m2mUnlink(m, id, f, cid)
@@ -358,7 +358,7 @@ func (e *env) applyCommand(m *model, id int64, f *field, co *model, c any) *Faul
 			e.j.update(m.name, id, row{f.Name: dedupe(want)})
 			return nil
 		}
-		for _, cid := range e.relatedIDs(m, r, f, false) {
+		for _, cid := range e.relatedIDs(m, r, f) {
 			if !containsID(want, cid) {
 				if fl := e.o2mRelease(co, f, cid); fl != nil {
 					return fl

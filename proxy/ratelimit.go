@@ -1,0 +1,139 @@
+package proxy
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ratePolicy is a token bucket: burst requests at once, refilled at rate
+// per second.
+type ratePolicy struct {
+	rate  float64 // tokens per second
+	burst int
+}
+
+// window is the time an empty bucket takes to fill: the "w" of the
+// RateLimit-Policy header.
+func (p ratePolicy) window() time.Duration {
+	return time.Duration(float64(p.burst) / p.rate * float64(time.Second))
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+	policy ratePolicy
+}
+
+// rateDecision is the state of one key's bucket after a request.
+type rateDecision struct {
+	allowed   bool
+	policy    ratePolicy
+	remaining int           // whole tokens left
+	reset     time.Duration // until the bucket is full again
+	retry     time.Duration // until the next request would pass (when refused)
+}
+
+// rateLimiter keeps one token bucket per key (a client id, or a remote
+// address for failed logins). It is safe for concurrent use. Memory: one
+// small entry per key seen; full buckets are dropped when the map grows.
+type rateLimiter struct {
+	def       ratePolicy
+	overrides map[string]ratePolicy
+	now       func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+// sweepAt is the map size that triggers dropping full buckets.
+const sweepAt = 10_000
+
+func newRateLimiter(def ratePolicy, overrides map[string]ratePolicy) *rateLimiter {
+	return &rateLimiter{def: def, overrides: overrides, now: time.Now, buckets: map[string]*bucket{}}
+}
+
+func (l *rateLimiter) policy(key string) ratePolicy {
+	if p, ok := l.overrides[key]; ok {
+		return p
+	}
+	return l.def
+}
+
+// refill brings b up to now. Called with mu held.
+func (b *bucket) refill(now time.Time) {
+	if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
+		b.tokens = math.Min(float64(b.policy.burst), b.tokens+elapsed*b.policy.rate)
+	}
+	b.at = now
+}
+
+// take spends one token of key's bucket when there is one.
+func (l *rateLimiter) take(key string) rateDecision {
+	return l.spend(key, true)
+}
+
+// peek reports key's bucket without spending (e.g. whether an address
+// may still try to log in).
+func (l *rateLimiter) peek(key string) rateDecision {
+	return l.spend(key, false)
+}
+
+func (l *rateLimiter) spend(key string, take bool) rateDecision {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		p := l.policy(key)
+		b = &bucket{tokens: float64(p.burst), at: now, policy: p}
+		if len(l.buckets) >= sweepAt {
+			l.sweep(now)
+		}
+		l.buckets[key] = b
+	}
+	b.refill(now)
+	d := rateDecision{policy: b.policy, allowed: b.tokens >= 1}
+	if d.allowed && take {
+		b.tokens--
+	}
+	if !d.allowed {
+		d.retry = seconds((1 - b.tokens) / b.policy.rate)
+	}
+	d.remaining = int(math.Floor(b.tokens))
+	d.reset = seconds((float64(b.policy.burst) - b.tokens) / b.policy.rate)
+	return d
+}
+
+// sweep drops buckets that are full again: forgetting them changes
+// nothing. Called with mu held.
+func (l *rateLimiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		b.refill(now)
+		if b.tokens >= float64(b.policy.burst) {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// ceilSeconds rounds up to whole seconds, as the headers need.
+func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// rateLimitHeaders are the fields of draft-ietf-httpapi-ratelimit-headers
+// (RateLimit-Policy: quota q per window w seconds; RateLimit: r requests
+// remain, the quota is fully restored in t seconds) and, when refused,
+// Retry-After.
+func (d rateDecision) headers(policyName string) map[string]string {
+	h := map[string]string{
+		"RateLimit-Policy": fmt.Sprintf("%q;q=%d;w=%d", policyName, d.policy.burst, max(ceilSeconds(d.policy.window()), 1)),
+		"RateLimit":        fmt.Sprintf("%q;r=%d;t=%d", policyName, d.remaining, ceilSeconds(d.reset)),
+	}
+	if !d.allowed {
+		h["Retry-After"] = strconv.Itoa(max(ceilSeconds(d.retry), 1))
+	}
+	return h
+}
