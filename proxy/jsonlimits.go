@@ -3,9 +3,16 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
 )
 
 // jsonLimits bound the shape of request bodies before they are decoded:
@@ -29,7 +36,12 @@ type jsonLimitError struct {
 	message string
 }
 
-func (e *jsonLimitError) Error() string { return e.pointer + ": " + e.message }
+func (e *jsonLimitError) Error() string {
+	if e.pointer == "" {
+		return e.message
+	}
+	return e.pointer + ": " + e.message
+}
 
 // frame is one open array or object while scanning.
 type frame struct {
@@ -110,4 +122,34 @@ func (l jsonLimits) arrayLimit(top bool, key string) (int, string) {
 // escapePointer escapes a key for a JSON pointer (RFC 6901).
 func escapePointer(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// handler reads the body of a write (already capped by limitBody), answers
+// 413 with a pointer when it exceeds a limit, and otherwise hands the same
+// bytes on to the handler (and to the audit record, ctxRequestBody).
+func (l jsonLimits) handler(fail func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !isWrite(c.Request.Method) || c.Request.Body == nil {
+			c.Next()
+			return
+		}
+		body, err := io.ReadAll(c.Request.Body)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			fail(c, &mapping.Error{Code: mapping.CodePayloadTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)})
+			return
+		case err != nil:
+			fail(c, &mapping.Error{Code: mapping.CodeInvalidJSON, Message: "the request body could not be read", Cause: err})
+			return
+		}
+		if e := l.check(body); e != nil {
+			fail(c, &mapping.Error{Code: mapping.CodePayloadTooLarge, Message: e.Error(),
+				Fields: []mapping.FieldError{{Pointer: e.pointer, Message: e.message}}})
+			return
+		}
+		c.Set(ctxRequestBody, body)
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+		c.Next()
+	}
 }

@@ -3,6 +3,8 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 
@@ -51,11 +53,11 @@ func maskJSON(body []byte) ([]byte, error) {
 	}
 	for {
 		tok, err := dec.Token()
-		if err != nil {
-			if dec.More() || len(stack) > 0 {
-				return nil, err
-			}
+		if errors.Is(err, io.EOF) && len(stack) == 0 {
 			break
+		}
+		if err != nil {
+			return nil, err
 		}
 		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
 			out.WriteByte(byte(d))
@@ -105,7 +107,7 @@ func maskJSON(body []byte) ([]byte, error) {
 			out.WriteString("null")
 		}
 	}
-	if body[len(body)-1] == '\n' {
+	if bytes.HasSuffix(body, []byte("\n")) {
 		out.WriteByte('\n') // gin's JSON ends without one, encoders with one: keep what was there
 	}
 	return out.Bytes(), nil
@@ -148,7 +150,7 @@ func (d *disclosure) walk(v any, registrant int64) {
 	case map[string]any:
 		_, hasBanks := t["bank_ids"]
 		_, hasRegIDs := t["reg_ids"]
-		if id, ok := jsonInt(t["id"]); ok && (hasBanks || hasRegIDs) {
+		if id, ok := numberValue(t["id"]); ok && (hasBanks || hasRegIDs) {
 			registrant = id
 			if !slices.Contains(d.registrants, id) {
 				d.registrants = append(d.registrants, id)
@@ -156,8 +158,8 @@ func (d *disclosure) walk(v any, registrant int64) {
 		}
 		if n, ok := t["acc_number"].(string); ok {
 			a := disclosedAccount{registrant: registrant, masked: maskNumber(n), full: !strings.HasPrefix(n, maskedPrefix)}
-			a.id, _ = jsonInt(t["id"])
-			if r, ok := jsonInt(t["registrant_id"]); ok {
+			a.id, _ = numberValue(t["id"])
+			if r, ok := numberValue(t["registrant_id"]); ok {
 				a.registrant = r
 			}
 			d.accounts = append(d.accounts, a)
@@ -168,7 +170,7 @@ func (d *disclosure) walk(v any, registrant int64) {
 	}
 }
 
-func jsonInt(v any) (int64, bool) {
+func numberValue(v any) (int64, bool) {
 	n, ok := v.(json.Number)
 	if !ok {
 		return 0, false

@@ -6,6 +6,11 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
 )
 
 // ratePolicy is a token bucket: burst requests at once, refilled at rate
@@ -136,4 +141,49 @@ func (d rateDecision) headers(policyName string) map[string]string {
 		h["Retry-After"] = strconv.Itoa(max(ceilSeconds(d.retry), 1))
 	}
 	return h
+}
+
+// rateLimitPolicyName names the one quota policy in the headers.
+const rateLimitPolicyName = "client"
+
+// rateLimitClients spends one token of the authenticated client's bucket
+// per request and sends the RateLimit headers with every answer; an empty
+// bucket is a 429 problem with Retry-After. onLimited, when set, counts
+// refusals (metrics).
+func (s *Server) rateLimitClients(l *rateLimiter, onLimited func(client string)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		client := c.GetString(ctxClientID)
+		d := l.take(client)
+		if !d.allowed {
+			if onLimited != nil {
+				onLimited(client)
+			}
+			s.refuseRate(c, d, fmt.Sprintf("client %s sends more than %d requests per %ds; retry later", client,
+				d.policy.burst, max(ceilSeconds(d.policy.window()), 1)))
+			return
+		}
+		for k, v := range d.headers(rateLimitPolicyName) {
+			c.Header(k, v)
+		}
+		c.Next()
+	}
+}
+
+// refuseRate answers 429 with the rate-limit headers and a Retry-After
+// computed from the bucket (not the problem table's default).
+func (s *Server) refuseRate(c *gin.Context, d rateDecision, detail string) {
+	h := d.headers(rateLimitPolicyName)
+	for k, v := range h {
+		c.Header(k, v)
+	}
+	kind := problemKinds[mapping.CodeRateLimited]
+	s.requestLog(c).Info("request refused", zap.String("code", string(mapping.CodeRateLimited)), zap.String("detail", detail))
+	retry, _ := strconv.Atoi(h["Retry-After"])
+	s.writeProblem(c, ProblemDetail{
+		Type:   problemTypeBase + string(mapping.CodeRateLimited),
+		Title:  kind.title,
+		Status: kind.status,
+		Detail: detail,
+		Code:   string(mapping.CodeRateLimited),
+	}, retry)
 }

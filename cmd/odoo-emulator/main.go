@@ -1,6 +1,8 @@
 // Command odoo-emulator serves the in-memory Odoo 17 + OpenG2P emulator of
 // package odoo/emulator on XML-RPC (/xmlrpc/2/*) and JSON-RPC (/jsonrpc):
 // database "openspp", login "admin", password "admin".
+//
+//	odoo-emulator --listen 127.0.0.1:8169 [--seed demo|empty] [--db openspp]
 package main
 
 import (
@@ -8,7 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,40 +22,45 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8169", "address to listen on")
-	seed := flag.String("seed", "demo", "initial data: demo or empty")
-	db := flag.String("db", "openspp", "database name")
-	flag.Parse()
-	if err := run(*listen, *seed, *db); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "odoo-emulator:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
 }
 
-func run(listen, seed, db string) error {
+// run parses args, serves until ctx ends, and reports the address on out.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("odoo-emulator", flag.ContinueOnError)
+	fs.SetOutput(out)
+	listen := fs.String("listen", "127.0.0.1:8169", "address to listen on")
+	seed := fs.String("seed", "demo", "initial data: demo or empty")
+	db := fs.String("db", "openspp", "database name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	var s emulator.Seed
-	switch seed {
+	switch *seed {
 	case "demo":
 		s = emulator.SeedDemo
 	case "empty":
 		s = emulator.SeedEmpty
 	default:
-		return fmt.Errorf("--seed must be demo or empty, not %q", seed)
+		return fmt.Errorf("--seed must be demo or empty, not %q", *seed)
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: emulator.New(emulator.Options{Seed: s, DB: db}), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	srv := &http.Server{Handler: emulator.New(emulator.Options{Seed: s, DB: *db}), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	log.Printf("odoo-emulator: http://%s (db %q, admin/admin, seed %s)", ln.Addr(), db, seed)
+	fmt.Fprintf(out, "odoo-emulator: http://%s (db %q, admin/admin, seed %s)\n", ln.Addr(), *db, *seed)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -8,7 +8,8 @@
 //
 //   - XML-RPC: POST /xmlrpc/2/common (version, authenticate, login),
 //     /xmlrpc/2/object (execute_kw, execute), /xmlrpc/2/db (list,
-//     server_version). Answers are byte-compatible with Python's marshaller
+//     server_version); the legacy /xmlrpc/<service> paths answer the same
+//     with Odoo's text fault codes ("warning -- MissingError\n\n..."). Answers are byte-compatible with Python's marshaller
 //     (one element per line, <array><data> glued, & < > escaped, C0 control
 //     characters dropped, None refused with fault 1 after the transaction
 //     committed). Requests are parsed like Python's Unmarshaller: untyped
@@ -25,8 +26,12 @@
 //   - Authentication: database "openspp" (Options.DB), admin/admin is uid 2.
 //     A wrong password is false, not a fault; execute_kw with a wrong
 //     secret or uid false is AccessDenied, an unknown uid a MissingError.
+//     After 5 failed logins from one IP address authenticate answers false
+//     for 60 seconds even with the right password, like Odoo's login
+//     cooldown (Options.NoLoginCooldown turns it off).
 //     Server.AddAPIKey adds API keys; Server.AddUser adds portal or
-//     group-less users whose calls get the recorded AccessError texts.
+//     group-less users whose calls get the recorded AccessError texts
+//     (check_access_rights answers accordingly).
 //
 // # Models
 //
@@ -38,16 +43,20 @@
 //
 // Methods: create (one dict or a list), read (fields, load), write,
 // unlink, search, search_read, search_count (limit), fields_get,
-// name_search, web_read and web_search_read (nested specifications),
-// action_archive/action_unarchive, exists, default_get, and the name
-// onchange of individuals.
+// name_search, web_read and web_search_read (nested specifications with
+// order, limit and context), read_group (plain and many2one group-bys),
+// action_archive/action_unarchive, exists, default_get,
+// check_access_rights, and the name onchange of individuals.
 //
-// ORM behaviour: x2many commands 0-6 (command 3 deletes lines whose inverse
-// is required), domains in prefix notation with = != < <= > >= in, not in,
-// like, ilike, =like, =ilike, =? and dotted paths, the implicit active
-// filter and context active_test, _order defaults per model (byte-wise
-// collation), offset/limit, false for empty values, many2one as
-// [id, display_name], dates and datetimes as text, write/create dates.
+// ORM behaviour: x2many commands 0-6 and bare id lists (releasing a line
+// deletes it when its inverse is ondelete=cascade, as bank accounts are,
+// and otherwise clears the inverse, which a required one refuses), domains
+// in prefix notation with = != < <= > >= in, not in, like, ilike, =like,
+// =ilike, =?, any, not any and dotted paths, the implicit active filter
+// and context active_test (also on x2many lines read), _order defaults per
+// model (byte-wise collation), offset/limit, false for empty values,
+// many2one as [id, display_name], dates and datetimes as text,
+// write/create dates.
 // Every execute_kw is one transaction: a fault undoes all its writes; a
 // sequence, like PostgreSQL's, is not rolled back. Calls run under one
 // read/write lock, so the server is safe for concurrent clients.
@@ -58,25 +67,30 @@
 // (Python's \W and str.upper, so "ß" becomes "SS"), its unique
 // (sanitized, partner) constraint counting archived rows, acc_number
 // searches on the sanitized value, bank_name/bank_bic writes renaming the
-// shared bank, acc_holder_name following the partner's name, ondelete
-// cascade / restrict / set null with the recorded FK messages, one
-// registrant ID per type, id_validation patterns, phone_sanitized, unique
-// membership kinds (Head) through the group, membership end dates, and
-// g2p_bank's computed iban with the schwifty failures of transcripts/09.
+// shared bank, acc_holder_name taken from the partner when the account is
+// created or re-pointed (not on a rename), ondelete cascade / restrict /
+// set null with the recorded FK messages, one registrant ID per type,
+// id_validation patterns, phone_sanitized, unique membership kinds (Head)
+// through the group, default kinds that cannot be edited or deleted,
+// membership end dates, and g2p_bank's computed iban with the schwifty
+// failures of transcripts/09.
 //
 // # Not emulated
 //
 // Mail/chatter, activities, avatars and other UI-only fields (they read as
-// empty), read_group, queue.job, onchange other than the name, record
-// rules beyond the portal cases, translations, multi-company, the
-// 5-failed-logins lock-out, PostgreSQL's exact messages that quote SQL,
-// phone number formatting (the lab has no phonenumbers library either),
-// and locale collations other than C.
+// empty), queue.job, onchange other than the name, read_group date
+// granularities and aggregates other than sum, record rules beyond the
+// portal cases, translations, multi-company, PostgreSQL's exact messages
+// that quote SQL, phone number formatting (the lab has no phonenumbers
+// library either), locale collations other than C, the order of keys in a
+// web_read answer (alphabetical here, the specification's order in Odoo),
+// and fields_get attributes other than the seven recorded ones.
 //
 // # Tests of other packages
 //
 // NewTestServer starts a loopback server closed with the test;
 // Calls/CallsTo/CallLog/ResetCalls count round trips; InjectFault makes
-// chosen calls slow, fail with any Odoo fault, answer an HTTP error or drop
-// the connection.
+// chosen calls slow, fail with any Odoo fault (ValidationFault,
+// AccessErrorFault, ServerFault...), answer an HTTP error or drop the
+// connection.
 package emulator

@@ -75,7 +75,7 @@ var methods = map[string]method{
 func bind(name string, mt method, pos []any, kw map[string]any) (args, *Fault) {
 	a := args{}
 	if len(pos) > len(mt.params) {
-		return nil, newFault(excType, "%s() takes from 2 to %d positional arguments but %d were given", name, len(mt.params)+1, len(pos)+1)
+		return nil, newFault(excType, "BaseModel.%s() takes from 2 to %d positional arguments but %d were given", name, len(mt.params)+1, len(pos)+1)
 	}
 	for i, v := range pos {
 		a[mt.params[i]] = v
@@ -91,10 +91,10 @@ func bind(name string, mt method, pos []any, kw map[string]any) (args, *Fault) {
 			}
 		}
 		if !known {
-			return nil, newFault(excType, "%s() got an unexpected keyword argument %s", name, pyRepr(k))
+			return nil, newFault(excType, "BaseModel.%s() got an unexpected keyword argument %s", name, pyRepr(k))
 		}
 		if a.has(k) {
-			return nil, newFault(excType, "%s() got multiple values for argument %s", name, pyRepr(k))
+			return nil, newFault(excType, "BaseModel.%s() got multiple values for argument %s", name, pyRepr(k))
 		}
 		a[k] = v
 	}

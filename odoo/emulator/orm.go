@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -239,9 +240,10 @@ func (e *env) many2oneValue(f *field, id int64, o readOptions) any {
 		return id
 	}
 	co := e.reg[f.Relation]
-	cr, ok := e.j.get(co.name, id)
-	if !ok {
-		return []any{id, false}
+	cr, ok := e.j.get(f.Relation, id)
+	if co == nil || !ok {
+		// Odoo's display of a record without a name: "model,id".
+		return []any{id, fmt.Sprintf("%s,%d", f.Relation, id)}
 	}
 	return []any{id, e.displayName(co, cr)}
 }

@@ -356,3 +356,13 @@ func TestArchivedLinesAndActiveTest(t *testing.T) {
 		t.Fatalf("web_read with a spec context should show archived lines: %v", r["bank_ids"])
 	}
 }
+
+func TestUnemulatedComodel(t *testing.T) {
+	s := newEmpty(t)
+	p := newPerson(t, s, "P", map[string]any{"bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "A", "currency_id": int64(1)}))})
+	r := records(t, mustRPC(t, s, "res.partner", "read", list(list(p), list("bank_ids")), nil))[0]
+	acc := records(t, mustRPC(t, s, "res.partner.bank", "read", list(r["bank_ids"], list("currency_id")), nil))[0]
+	if !reflect.DeepEqual(acc["currency_id"], list(int64(1), "res.currency,1")) {
+		t.Fatalf("currency_id %v", acc["currency_id"])
+	}
+}

@@ -206,7 +206,7 @@ func (r *replayer) exchange(st replayStep) (got, want []byte, diff string) {
 			body = r.encodeRequest(isJSON, body, call)
 		}
 	}
-	resp, err := http.Post(r.srv.URL()+st.Path, "text/xml", bytes.NewReader(body))
+	resp, err := http.Post(r.srv.URL()+st.Path, recordedContentType(base+".request.http"), bytes.NewReader(body))
 	if err != nil {
 		return got, want, err.Error()
 	}
@@ -277,6 +277,16 @@ func recordedDate(path string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+func recordedContentType(path string) string {
+	data, _ := os.ReadFile(path)
+	for _, line := range strings.Split(string(data), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "Content-Type: "); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func recordedStatus(path string) int {

@@ -100,6 +100,7 @@ type Server struct {
 
 	logMu    sync.Mutex
 	calls    []Call
+	counts   map[callKey]int64
 	inject   func(Call) *Injected
 	failures map[string]loginFailures // by client IP, guarded by logMu
 
@@ -122,7 +123,7 @@ func New(opts Options) *Server {
 	if err != nil {
 		panic(fmt.Sprintf("emulator: embedded schema: %v", err))
 	}
-	s := &Server{opts: opts, reg: reg, st: newStore(reg), users: newUserTable(), failures: map[string]loginFailures{}}
+	s := &Server{opts: opts, reg: reg, st: newStore(reg), users: newUserTable(), failures: map[string]loginFailures{}, counts: map[callKey]int64{}}
 	s.seed()
 	return s
 }
@@ -148,15 +149,20 @@ func (s *Server) URL() string {
 // DB is the database name the server answers for.
 func (s *Server) DB() string { return s.opts.DB }
 
+// maxCallLog bounds the call log of a long-running server (the counters
+// stay exact).
+const maxCallLog = 10000
+
+// callKey identifies model.method in the counters.
+type callKey struct{ model, method string }
+
 // Calls is the number of execute_kw calls since start or ResetCalls.
 func (s *Server) Calls() int64 {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	var n int64
-	for _, c := range s.calls {
-		if c.Service == "object" {
-			n++
-		}
+	for _, c := range s.counts {
+		n += c
 	}
 	return n
 }
@@ -166,22 +172,24 @@ func (s *Server) CallsTo(model, method string) int64 {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	var n int64
-	for _, c := range s.calls {
-		if c.Service == "object" && (model == "" || c.Model == model) && (method == "" || c.Method == method) {
-			n++
+	for k, c := range s.counts {
+		if (model == "" || k.model == model) && (method == "" || k.method == method) {
+			n += c
 		}
 	}
 	return n
 }
 
-// ResetCalls forgets the call log.
+// ResetCalls forgets the call log and the counters.
 func (s *Server) ResetCalls() {
 	s.logMu.Lock()
 	s.calls = nil
+	s.counts = map[callKey]int64{}
 	s.logMu.Unlock()
 }
 
-// CallLog returns a copy of every call received (common and object).
+// CallLog returns a copy of the calls received (common and object), the
+// most recent 10000 at most.
 func (s *Server) CallLog() []Call {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
@@ -198,7 +206,13 @@ func (s *Server) InjectFault(f func(Call) *Injected) {
 
 func (s *Server) record(c Call) *Injected {
 	s.logMu.Lock()
+	if len(s.calls) >= maxCallLog {
+		s.calls = append(s.calls[:0], s.calls[len(s.calls)-maxCallLog/2:]...)
+	}
 	s.calls = append(s.calls, c)
+	if c.Service == "object" {
+		s.counts[callKey{c.Model, c.Method}]++
+	}
 	hook := s.inject
 	s.logMu.Unlock()
 	if hook == nil {
@@ -222,6 +236,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/jsonrpc":
+		if !isJSONMimetype(r.Header.Get("Content-Type")) {
+			// Odoo dispatches type="json" routes only for JSON mimetypes
+			// (http.py _set_request_dispatcher): a werkzeug 400 page.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"+
+				"<p>Request inferred type is compatible with [&#x27;http&#x27;] but &#x27;/jsonrpc&#x27; is type=&#x27;json&#x27;.\n\n"+
+				"Please verify the Content-Type request header and try again.</p>\n")
+			return
+		}
 		s.serveJSON(w, r, body)
 	default:
 		if service, ok := strings.CutPrefix(r.URL.Path, "/xmlrpc/2/"); ok && service != "" {
@@ -234,6 +258,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.NotFound(w, r)
 	}
+}
+
+func isJSONMimetype(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || mt == "application/json-rpc"
 }
 
 func clientIP(r *http.Request) string {

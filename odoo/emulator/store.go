@@ -130,6 +130,10 @@ func (j *journal) delete(model string, id int64) {
 }
 
 func (j *journal) get(model string, id int64) (row, bool) {
-	r, ok := j.st.tables[model].rows[id]
+	t, ok := j.st.tables[model]
+	if !ok {
+		return nil, false
+	}
+	r, ok := t.rows[id]
 	return r, ok
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+)
+
+// stdin is where hash-secret reads the secret (a variable for tests).
+var stdin io.Reader = os.Stdin
+
+// minSecretLen is the length below which hash-secret warns: a client
+// secret is typed by no one, so it can be long and random.
+const minSecretLen = 16
+
+// runHashSecret prints the argon2id hash of a secret for auth.clients[].
+// The secret comes from stdin (its first line), never from the command
+// line, where it would land in the shell history and the process list.
+// With --generate it makes a random secret and prints both.
+func runHashSecret(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("hash-secret", "hash-secret [--generate] < secret-file", stderr)
+	generate := fs.Bool("generate", false, "generate a random secret and print it (once) with its hash")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var secret string
+	if *generate {
+		var b [32]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+		secret = base64.RawURLEncoding.EncodeToString(b[:])
+	} else {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading the secret from stdin: %w", err)
+		}
+		secret = strings.TrimRight(line, "\r\n")
+		if secret == "" {
+			return errors.New("no secret on stdin (e.g. g2p-bank-proxy hash-secret < secret.txt, or --generate)")
+		}
+		if len(secret) < minSecretLen {
+			fmt.Fprintf(stderr, "warning: the secret has fewer than %d characters; prefer --generate\n", minSecretLen)
+		}
+	}
+	hash, err := auth.HashSecret(secret)
+	if err != nil {
+		return err
+	}
+	if *generate {
+		fmt.Fprintf(stdout, "secret: %s\nsecret_hash: %s\n", secret, hash)
+		return nil
+	}
+	fmt.Fprintln(stdout, hash)
+	return nil
+}
+
+// runAudit runs the audit sub-commands: verify FILE.
+func runAudit(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(stderr, "Usage: g2p-bank-proxy audit verify FILE")
+		return errUsage
+	}
+	fs := newFlagSet("audit verify", "audit verify FILE", stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s, err := audit.Verify(f)
+	if te := (*audit.TamperError)(nil); errors.As(err, &te) {
+		fmt.Fprintf(stdout, "%s: TAMPERED at %v; the %d records before it are intact\n", path, te, s.Records)
+		return errAuditTampered
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK, %d records, last hash %s\n", path, s.Records, s.LastHash)
+	return nil
+}
+
+// errAuditTampered makes audit verify exit 1 after its report.
+var errAuditTampered = errors.New("the audit file is not intact")

@@ -1,0 +1,67 @@
+package proxy
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
+)
+
+// realm names the proxy in authentication challenges.
+const realm = `realm="g2p-bank-proxy"`
+
+// authenticateWith checks the Authorization header with a (API key,
+// Basic, or JWT) and puts the client's id and scopes into the context.
+// Refusals are 401 with a challenge per accepted scheme (RFC 9110 §11.6.1,
+// RFC 6750 §3). failures, when set, limits failed attempts per remote
+// address: an address that keeps failing gets 429 before any hash is
+// computed, so guessing is slow and cannot burn the CPU.
+func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ip := c.ClientIP()
+		if failures != nil {
+			if d := failures.peek(ip); !d.allowed {
+				s.refuseRate(c, d, "too many failed authentication attempts from this address; retry later")
+				return
+			}
+		}
+		p, err := a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"))
+		var ae *auth.Error
+		switch {
+		case errors.As(err, &ae):
+			if failures != nil && !ae.Missing() {
+				failures.take(ip)
+			}
+			challenge(c, ae)
+			s.problem(c, mapping.CodeUnauthorized, ae.Message)
+			return
+		case errors.Is(err, auth.ErrJWKSUnavailable):
+			s.fail(c, &mapping.Error{Code: mapping.CodeUpstreamUnavailable,
+				Message: "the identity provider's keys cannot be fetched to check the token; retry later", Cause: err})
+			return
+		case err != nil:
+			s.fail(c, err)
+			return
+		}
+		c.Set(ctxClientID, p.ClientID)
+		c.Set(ctxScopes, p.Scopes)
+		c.Request = c.Request.WithContext(WithClientID(c.Request.Context(), p.ClientID))
+		c.Next()
+	}
+}
+
+// challenge sets one WWW-Authenticate per scheme; the scheme the client
+// tried carries the error (RFC 6750: none when no credentials were sent).
+func challenge(c *gin.Context, e *auth.Error) {
+	bearer := "Bearer " + realm
+	if e.Scheme == "Bearer" {
+		desc := strings.ReplaceAll(e.Message, `"`, `'`)
+		bearer += `, error="invalid_token", error_description="` + desc + `"`
+	}
+	h := c.Writer.Header()
+	h.Add("WWW-Authenticate", bearer)
+	h.Add("WWW-Authenticate", "Basic "+realm+`, charset="UTF-8"`)
+}
