@@ -555,15 +555,8 @@ func parseAccountInput(req *BankAccountRequest, m mode) (accountInput, error) {
 	switch {
 	case req.AccNumber.Present():
 		in.number, in.numberSet = AccountNumber(cleanText(string(req.AccNumber.Value))), true
-		switch {
-		case in.number == "":
+		if in.number == "" {
 			p.add("/acc_number", "must not be empty")
-		case in.number.Sanitized() == "":
-			p.add("/acc_number", "must contain letters or digits")
-		case LooksLikeIBAN(string(in.number)):
-			if err := ValidateIBAN(string(in.number)); err != nil {
-				p.add("/acc_number", "%s", err.Error())
-			}
 		}
 	case m == modeCreate:
 		p.add("/acc_number", "is required (a JSON string)")
@@ -572,22 +565,13 @@ func parseAccountInput(req *BankAccountRequest, m mode) (accountInput, error) {
 	}
 	name := collapseSpace(cleanText(req.BankName.Value))
 	bic := normalizeBIC(req.BIC.Value)
-	if bic != "" {
-		if err := ValidateBIC(bic); err != nil {
-			p.add("/bic", "%s", err.Error())
-		}
-	}
+	checkAccountFields(&p, "", in.number, bic)
 	in.bank, in.bankSet = BankRef{Name: name, BIC: bic}, name != "" || bic != ""
 	switch {
 	case m == modeCreate && !in.bankSet:
 		p.add("/bank_name", "bank_name or bic is required")
 	case m == modeUpdate && !in.bankSet && (req.BankName.Set || req.BIC.Set):
 		p.add("/bank_name", "cannot be cleared; send bank_name or bic to re-point the account to another bank")
-	}
-	if in.numberSet && in.bankSet && ValidateBIC(bic) == nil {
-		if msg := ibanRequiredAt(in.number, bic); msg != "" {
-			p.add("/acc_number", "%s", msg)
-		}
 	}
 	if req.AccHolderName.Set {
 		in.holder = collapseSpace(cleanText(req.AccHolderName.Value))

@@ -82,6 +82,8 @@ type BankResolver struct {
 	sf    singleflight.Group
 	// missMu serialises cache misses (directory read, create, re-read).
 	missMu sync.Mutex
+	// locker, when set, extends missMu across proxy instances.
+	locker Locker
 	log    *zap.Logger
 }
 
@@ -123,6 +125,13 @@ func (b *BankResolver) resolve(ctx context.Context, ref BankRef) (Bank, error) {
 	defer b.missMu.Unlock()
 	if v, ok := b.cache.Get(ref.key()); ok { // filled by an earlier miss
 		return v.(Bank), nil
+	}
+	if b.locker != nil {
+		unlock, err := b.locker.Lock(ctx, bankLockKey)
+		if err != nil {
+			return Bank{}, &Error{Code: CodeUpstreamUnavailable, Message: "the bank-creation lock is unavailable", Cause: err}
+		}
+		defer unlock()
 	}
 	dir, err := b.directory(ctx)
 	if err != nil {

@@ -30,6 +30,15 @@ const (
 	CodeUpstreamUnavailable Code = "upstream_unavailable"
 	CodeUpstreamTimeout     Code = "upstream_timeout"
 	CodeInternal            Code = "internal"
+	// CodeUpstreamOutcomeUnknown: a write was sent but its answer lost, and
+	// looking the record up did not settle whether it was carried out.
+	CodeUpstreamOutcomeUnknown Code = "upstream_outcome_unknown"
+	// CodeIdempotencyKeyReused: an Idempotency-Key sent again with another
+	// request (method, path or body).
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
+	// CodeIdempotencyInProgress: the first request with this
+	// Idempotency-Key is still being processed.
+	CodeIdempotencyInProgress Code = "idempotency_in_progress"
 )
 
 // Legacy error codes of the original module (G2PErrorCodes), sent beside our

@@ -12,7 +12,7 @@ import (
 
 // ibanLengths is the length of an IBAN per country: the countries of the
 // SWIFT IBAN registry. An IBAN-shaped number from one of them must be a
-// valid IBAN, and so must every number at a bank of one of them.
+// valid IBAN.
 var ibanLengths = map[string]int{
 	"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
 	"BH": 22, "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24,
@@ -62,11 +62,22 @@ func LooksLikeIBAN(number string) bool {
 	return len(c) >= minIBANLength && len(c) <= maxIBANLength && ibanShape.MatchString(c)
 }
 
-// UsesIBAN reports whether the country (ISO 3166 alpha-2) is in the SWIFT
-// IBAN registry, where account numbers are IBANs.
+// sepaCountries are the countries of the SEPA scheme, where the IBAN is the
+// only domestic account identifier. Many other registry countries (BR, RU,
+// PK, ...) issue IBANs but still use domestic numbers for payments, so a
+// domestic number at their banks is allowed.
+var sepaCountries = map[string]bool{
+	"AD": true, "AT": true, "BE": true, "BG": true, "CH": true, "CY": true, "CZ": true, "DE": true,
+	"DK": true, "EE": true, "ES": true, "FI": true, "FR": true, "GB": true, "GI": true, "GR": true,
+	"HR": true, "HU": true, "IE": true, "IS": true, "IT": true, "LI": true, "LT": true, "LU": true,
+	"LV": true, "MC": true, "MT": true, "NL": true, "NO": true, "PL": true, "PT": true, "RO": true,
+	"SE": true, "SI": true, "SK": true, "SM": true, "VA": true,
+}
+
+// UsesIBAN reports whether account numbers in the country (ISO 3166
+// alpha-2) are IBANs: the SEPA countries.
 func UsesIBAN(country string) bool {
-	_, ok := ibanLengths[strings.ToUpper(country)]
-	return ok
+	return sepaCountries[strings.ToUpper(country)]
 }
 
 // ValidateIBAN checks an IBAN written with any spacing, dashes or case: a
@@ -133,4 +144,34 @@ func BICCountry(bic string) string {
 		return ""
 	}
 	return b[4:6]
+}
+
+// checkAccountFields adds to p what is wrong with an account number and the
+// BIC of its bank, for every endpoint that takes bank details (presence is
+// the caller's rule): a number without letters or digits, an IBAN-shaped
+// number that fails ValidateIBAN, a malformed BIC, and a non-IBAN number at
+// a bank of an IBAN country (ibanRequiredAt). An empty number or bic is not
+// checked. ptr is the item's JSON pointer ("" for a whole body).
+func checkAccountFields(p *problems, ptr string, number AccountNumber, bic string) {
+	switch {
+	case number == "":
+	case number.Sanitized() == "":
+		p.add(ptr+"/acc_number", "must contain letters or digits")
+	case LooksLikeIBAN(string(number)):
+		if err := ValidateIBAN(string(number)); err != nil {
+			p.add(ptr+"/acc_number", "%s", err.Error())
+		}
+	}
+	if bic == "" {
+		return
+	}
+	if err := ValidateBIC(bic); err != nil {
+		p.add(ptr+"/bic", "%s", err.Error())
+		return
+	}
+	if number.Sanitized() != "" {
+		if msg := ibanRequiredAt(number, bic); msg != "" {
+			p.add(ptr+"/acc_number", "%s", msg)
+		}
+	}
 }

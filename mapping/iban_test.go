@@ -104,7 +104,7 @@ func TestValidateBIC(t *testing.T) {
 	}
 }
 
-func TestIBANRequiredAtBanksOfIBANCountries(t *testing.T) {
+func TestIBANRequiredAtBanksOfSEPACountries(t *testing.T) {
 	tests := []struct {
 		number, bic string
 		refused     bool
@@ -114,6 +114,9 @@ func TestIBANRequiredAtBanksOfIBANCountries(t *testing.T) {
 		{"+49 151 2345 6789", "COBADEFFXXX", false},           // a wallet: phone number
 		{"0170 2938 4410 5", "EQBLKENA", false},               // KE has no IBAN
 		{"0012345678", "BHSNSNDA", false},                     // SN is outside the SWIFT registry
+		{"40817810099910004312", "SABRRUMM", false},           // RU issues IBANs but pays by domestic number
+		{"0123456789", "BBDEBRSP", false},                     // so does BR
+		{"12345678", "NWBKGB2L", true},                        // GB is SEPA: IBAN only
 		{"0012345678", "", false},                             // bank without BIC: country unknown
 		{"0012345678", "37040044", false},                     // not a BIC: country unknown
 	}

@@ -16,7 +16,7 @@ const aminaBody = `{
           {"id_type": "Passport", "value": "A1234567", "description": "old"}],
   "phone_numbers": [{"phone_no": "+221 77 123 45 67", "date_collected": "2024-03-01"}],
   "bank_ids": [
-    {"bank_name": "Banque Test Atlantique", "bic": "BTATSNDA", "acc_number": "SN08 SN01 0152 0000 0012 3456 7890", "acc_holder_name": "Amina Diallo"},
+    {"bank_name": "Banque Test Atlantique", "bic": "BTATSNDA", "acc_number": "SN06 SN01 0152 0000 0012 3456 7890", "acc_holder_name": "Amina Diallo"},
     {"bank_name": "  caisse   rurale TEST ", "acc_number": "007-0002"}
   ]
 }`
@@ -48,7 +48,7 @@ func TestCreateIndividualStoresEverythingInOneCall(t *testing.T) {
 		t.Errorf("reg id %+v", nid)
 	}
 	acc := ind.BankIDs[0]
-	if *acc.AccNumber != "SN08 SN01 0152 0000 0012 3456 7890" || *acc.BankName != "Banque Test Atlantique" || *acc.BIC != "BTATSNDA" || *acc.AccHolderName != "Amina Diallo" || acc.ID == 0 {
+	if *acc.AccNumber != "SN06 SN01 0152 0000 0012 3456 7890" || *acc.BankName != "Banque Test Atlantique" || *acc.BIC != "BTATSNDA" || *acc.AccHolderName != "Amina Diallo" || acc.ID == 0 {
 		t.Errorf("account %+v", acc)
 	}
 	if *ind.BankIDs[1].BankName != "caisse rurale TEST" || ind.BankIDs[1].BIC != nil {
@@ -110,6 +110,10 @@ func TestCreateIndividualRejectsBeforeWriting(t *testing.T) {
 		{"bad bic", `{"given_name":"A","bank_ids":[{"bic":"NOPE","acc_number":"1"}]}`, CodeValidationFailed, "/bank_ids/0/bic"},
 		{"duplicate accounts", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","acc_number":"de89 3704"},{"bank_name":"Other New Bank","acc_number":"DE89-3704"}]}`, CodeDuplicateInRequest, "/bank_ids/1/acc_number"},
 		{"unknown bic only", `{"given_name":"A","bank_ids":[{"bic":"ZZZZZZZZ","acc_number":"1"}]}`, CodeUnknownReference, "/bank_ids/0/bic"},
+		{"digits as bank code of a bic", `{"given_name":"A","bank_ids":[{"bic":"37040044","acc_number":"1"}]}`, CodeValidationFailed, "/bank_ids/0/bic"},
+		{"iban with bad check digits", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","acc_number":"DE88 3704 0044 0532 0130 00"}]}`, CodeValidationFailed, "/bank_ids/0/acc_number"},
+		{"iban of the wrong length", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","acc_number":"DE89 3704 0044 0532 0130 0"}]}`, CodeValidationFailed, "/bank_ids/0/acc_number"},
+		{"domestic number at a SEPA bank", `{"given_name":"A","bank_ids":[{"bank_name":"New Bank X","bic":"COBADEFF","acc_number":"0532013000"}]}`, CodeValidationFailed, "/bank_ids/0/acc_number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,13 @@ type RegistryOptions struct {
 	ReferenceCacheTTL time.Duration // default 5m
 	// Now is the clock used for ages and future-date checks (tests).
 	Now func() time.Time
+	// OutcomeLookup bounds the look-up of a write whose answer was lost
+	// (outcome.go), default DefaultOutcomeLookup.
+	OutcomeLookup time.Duration
+	// BankLocker, when set, serialises bank creation across proxy
+	// instances (e.g. a Redis lock); within one instance the resolver
+	// serialises it itself.
+	BankLocker Locker
 }
 
 func (o *RegistryOptions) defaults() {
@@ -67,12 +74,15 @@ func NewRegistry(o Odoo, opts RegistryOptions, log *zap.Logger) *Registry {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	o = ResolveOutcomes(o, opts.OutcomeLookup, log)
+	banks := NewBankResolver(o, opts.BankCacheTTL, log)
+	banks.locker = opts.BankLocker
 	return &Registry{
 		odoo:  o,
 		opts:  opts,
 		log:   log,
 		ref:   newReferenceData(o, opts.ReferenceCacheTTL, log),
-		banks: NewBankResolver(o, opts.BankCacheTTL, log),
+		banks: banks,
 	}
 }
 

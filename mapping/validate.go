@@ -53,7 +53,6 @@ const (
 
 var (
 	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	bicPattern   = regexp.MustCompile(`^[A-Z0-9]{8}([A-Z0-9]{3})?$`)
 )
 
 // validator validates requests against the reference data.
@@ -218,23 +217,17 @@ func (v *validator) accounts(items []BankAccountRequest, ptr string, d *registra
 		bankName := collapseSpace(cleanText(it.BankName.Value))
 		bic := normalizeBIC(it.BIC.Value)
 		bad := false
-		switch {
-		case !it.AccNumber.Present() || number == "":
+		if !it.AccNumber.Present() || number == "" {
 			v.p.add(ip+"/acc_number", "is required")
-			bad = true
-		case number.Sanitized() == "":
-			v.p.add(ip+"/acc_number", "must contain letters or digits")
 			bad = true
 		}
 		if bankName == "" && bic == "" {
 			v.p.add(ip, "bank_name or bic is required")
 			bad = true
 		}
-		if bic != "" && !bicPattern.MatchString(bic) {
-			v.p.add(ip+"/bic", "must be a BIC of 8 or 11 letters and digits")
-			bad = true
-		}
-		if bad {
+		before := len(v.p.fields)
+		checkAccountFields(&v.p, ip, number, bic)
+		if bad || len(v.p.fields) > before {
 			continue
 		}
 		if prev, dup := seen[number.Sanitized()]; dup {

@@ -34,6 +34,10 @@ type Config struct {
 	// another is attempted, default 15s. Odoo locks an IP out after 5
 	// failures in a minute, so keep it above 12s.
 	AuthBackoff time.Duration
+	// Retry: how reads are retried after transport failures (retry.go).
+	Retry RetryPolicy
+	// Breaker: when calls fail fast because Odoo keeps failing (breaker.go).
+	Breaker BreakerPolicy
 	// Observe, when set, is called after every execute_kw attempt (a
 	// metrics hook); err is the call's error, usually an *Error. It must be fast and safe for
 	// concurrent use.

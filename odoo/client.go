@@ -55,7 +55,8 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		return nil, errors.New("odoo: config: Login is empty")
 	case cfg.Secret == "":
 		return nil, errors.New("odoo: config: Secret is empty")
-	case cfg.Timeout < 0 || cfg.ConnectTimeout < 0 || cfg.AuthBackoff < 0 || cfg.MaxConns < 0:
+	case cfg.Timeout < 0 || cfg.ConnectTimeout < 0 || cfg.AuthBackoff < 0 || cfg.MaxConns < 0 ||
+		cfg.Retry.Attempts < 0 || cfg.Retry.BaseDelay < 0 || cfg.Retry.MaxDelay < 0 || cfg.Breaker.CoolDown < 0:
 		return nil, errors.New("odoo: config: negative timeout, back-off or connection count")
 	}
 	setDefault(&cfg.Timeout, DefaultTimeout)
@@ -64,6 +65,8 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	setDefault(&cfg.MaxConns, DefaultMaxConns)
 	setDefault(&cfg.Lang, DefaultLang)
 	setDefault(&cfg.TZ, DefaultTZ)
+	cfg.Retry.defaults()
+	cfg.Breaker.defaults()
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -87,6 +90,9 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		c.tr = &jsonRPC{poster: p}
 	default:
 		return nil, fmt.Errorf("odoo: config: unknown protocol %q (want %q or %q)", cfg.Protocol, XMLRPC, JSONRPC)
+	}
+	if cfg.Breaker.Failures > 0 {
+		c.tr = newBreaker(c.tr, cfg.Breaker, time.Now)
 	}
 	return c, nil
 }
@@ -122,7 +128,7 @@ func baseURL(raw string) (string, error) {
 
 // Version returns common.version; it needs no authentication.
 func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
-	res, err := c.common(ctx, "version", []any{})
+	res, err := c.withRetries(ctx, "", "version", func() (any, error) { return c.common(ctx, "version", []any{}) })
 	if err != nil {
 		return VersionInfo{}, err
 	}
@@ -252,19 +258,20 @@ func (c *Client) forget(gen uint64) {
 // authenticating first if needed. kwargs["context"] is completed with lang
 // and tz (caller keys win). On AccessDenied (the key was revoked, the
 // database restored...) it re-authenticates once and retries once. Nothing
-// else is retried: a create that timed out may have committed.
+// else is retried, except reads (IsReadMethod) after a transport failure,
+// per cfg.Retry: a create that timed out may have committed.
 func (c *Client) ExecuteKw(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
 	nargs, nkw, err := c.prepare(args, kwargs)
 	if err != nil {
 		return nil, err
 	}
-	res, gen, err := c.executeOnce(ctx, model, method, nargs, nkw)
+	res, gen, err := c.execute(ctx, model, method, nargs, nkw)
 	if !IsKind(err, KindAccessDenied) {
 		return res, err
 	}
 	c.log.Info("access denied; re-authenticating once", zap.String("model", model), zap.String("method", method))
 	c.forget(gen)
-	res, _, err = c.executeOnce(ctx, model, method, nargs, nkw)
+	res, _, err = c.execute(ctx, model, method, nargs, nkw)
 	return res, err
 }
 

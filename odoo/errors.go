@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an Odoo or transport failure so that callers can map it
@@ -50,6 +51,11 @@ type Error struct {
 	Model   string
 	Method  string
 	Err     error // underlying transport error (context.Canceled, *url.Error, ...), if any
+	// RetryAfter, when set, is how long until a retry may succeed (the
+	// circuit breaker's remaining cool-down).
+	RetryAfter time.Duration
+
+	status int // HTTP status of a non-200 answer (statusError), 0 otherwise
 }
 
 func (e *Error) Error() string {

@@ -67,11 +67,11 @@ func statusError(code int) *Error {
 	msg := "unexpected HTTP status " + strconv.Itoa(code)
 	switch code {
 	case http.StatusBadGateway, http.StatusServiceUnavailable:
-		return &Error{Kind: KindUnavailable, Message: msg}
+		return &Error{Kind: KindUnavailable, Message: msg, status: code}
 	case http.StatusGatewayTimeout:
-		return &Error{Kind: KindTimeout, Message: msg}
+		return &Error{Kind: KindTimeout, Message: msg, status: code}
 	}
-	return &Error{Kind: KindBadResponse, Message: msg}
+	return &Error{Kind: KindBadResponse, Message: msg, status: code}
 }
 
 // transportError classifies a failed round trip. The *url.Error text names
@@ -79,14 +79,16 @@ func statusError(code int) *Error {
 func transportError(ctx context.Context, err error) *Error {
 	var ne net.Error
 	switch {
+	case isUnreachable(err):
+		// Checked first: a dial that timed out never sent the request, so
+		// it is "down" (503 after the connect timeout), not "slow".
+		return &Error{Kind: KindUnavailable, Message: "cannot reach Odoo", Debug: err.Error(), Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &Error{Kind: KindTimeout, Message: "Odoo did not answer in time", Debug: err.Error(), Err: err}
 	case errors.Is(err, context.Canceled):
 		return &Error{Kind: KindTransport, Message: "call cancelled", Debug: err.Error(), Err: err}
 	case errors.As(err, &ne) && ne.Timeout():
 		return &Error{Kind: KindTimeout, Message: "Odoo did not answer in time", Debug: err.Error(), Err: err}
-	case isUnreachable(err):
-		return &Error{Kind: KindUnavailable, Message: "cannot reach Odoo", Debug: err.Error(), Err: err}
 	}
 	return &Error{Kind: KindTransport, Message: "connection to Odoo failed", Debug: err.Error(), Err: err}
 }

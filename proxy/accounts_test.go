@@ -24,10 +24,9 @@ import (
 
 // API keys of the bank-account tests.
 const (
-	acctFullKey     = "acct-full-key-0123456789"   // every scope
-	acctReaderKey   = "acct-reader-key-0123456789" // bank_accounts:read only: masked numbers
-	acctWriterKey   = "acct-writer-key-0123456789" // bank_accounts:write only
-	acctRegistryKey = "acct-registry-key-012345"   // registry scopes only
+	acctFullKey   = "acct-full-key-0123456789"   // every scope
+	acctReaderKey = "acct-reader-key-0123456789" // bank_accounts:read only: masked numbers
+	acctWriterKey = "acct-writer-key-0123456789" // bank_accounts:write only
 )
 
 // testClock is the emulator's clock (write_date) and the feed's (settle
@@ -90,18 +89,16 @@ func newAccountsHarnessOn(t *testing.T, c *odoo.Client, opts mapping.AccountsOpt
 		{ID: "acct-full", Key: acctFullKey, Scopes: config.AllScopes()},
 		{ID: "acct-reader", Key: acctReaderKey, Scopes: []string{config.ScopeBankAccountsRead}},
 		{ID: "acct-writer", Key: acctWriterKey, Scopes: []string{config.ScopeBankAccountsWrite}},
-		{ID: "acct-registry", Key: acctRegistryKey, Scopes: []string{config.ScopeRegistryRead, config.ScopeRegistryWrite}},
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	log := zap.New(core)
 	reg := mapping.NewRegistry(c, mapping.RegistryOptions{}, log)
 	opts.DefaultPageSize, opts.MaxPageSize = cfg.Registry.DefaultPageSize, cfg.Registry.MaxPageSize
 	accounts := mapping.NewAccounts(c, reg.Banks(), opts, log)
-	s, err := New(cfg, Deps{Registry: reg}, log)
+	s, err := New(cfg, Deps{Registry: reg, Accounts: accounts}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.registerAccountRoutes(s.engine.Group(cfg.Server.BasePath, s.authenticate), accounts)
 	return &accountsHarness{handler: s.Handler(), base: cfg.Server.BasePath, odoo: c, logs: logs}
 }
 
@@ -804,34 +801,6 @@ func TestMaskingNeedsReadFull(t *testing.T) {
 	}
 }
 
-// accountRouteScopes is the scope each bank-account route needs.
-var accountRouteScopes = map[string]string{
-	"GET /registrants/1/bank-accounts":      config.ScopeBankAccountsRead,
-	"POST /registrants/1/bank-accounts":     config.ScopeBankAccountsWrite,
-	"GET /registrants/1/bank-accounts/1":    config.ScopeBankAccountsRead,
-	"PATCH /registrants/1/bank-accounts/1":  config.ScopeBankAccountsWrite,
-	"DELETE /registrants/1/bank-accounts/1": config.ScopeBankAccountsWrite,
-	"GET /bank-accounts":                    config.ScopeBankAccountsRead,
-	"GET /banks":                            config.ScopeBankAccountsRead,
-}
-
-func TestAccountRoutesNeedTheirScope(t *testing.T) {
-	h := newAccountsHarness(t)
-	keyWith := map[string]string{config.ScopeBankAccountsRead: acctReaderKey, config.ScopeBankAccountsWrite: acctWriterKey}
-	keyWithout := map[string]string{config.ScopeBankAccountsRead: acctWriterKey, config.ScopeBankAccountsWrite: acctReaderKey}
-	for route, scope := range accountRouteScopes {
-		method, path, _ := strings.Cut(route, " ")
-		t.Run(route, func(t *testing.T) {
-			h.do(t, "", method, path, "{}").wantProblem(t, 401, "unauthorized", "")
-			h.do(t, acctRegistryKey, method, path, "{}").wantProblem(t, 403, "forbidden", "")
-			h.do(t, keyWithout[scope], method, path, "{}").wantProblem(t, 403, "forbidden", "")
-			if r := h.do(t, keyWith[scope], method, path, "{}"); r.Code == 401 || r.Code == 403 {
-				t.Errorf("a key with %s: status %d, want the handler to run", scope, r.Code)
-			}
-		})
-	}
-}
-
 // TestArchiveTrustsStateAfterAServerFault: a mutating call may fault after
 // its transaction committed (reference E7); DELETE re-reads the account and
 // answers from what is stored.
@@ -943,5 +912,96 @@ func TestAccountsOverJSONRPC(t *testing.T) {
 	h.do(t, acctFullKey, "GET", "/bank-accounts?acc_number=de89370400440532013000", "").want(t, http.StatusOK, &fp)
 	if again.ID != acc.ID || len(fp.Items) != 1 || fp.Items[0].ID != acc.ID || fp.Items[0].Active || *fp.Items[0].AccHolderName != "Anna" {
 		t.Errorf("account %+v, feed %+v", again, fp.Items)
+	}
+}
+
+// TestConcurrentPostsMakeOneAccount: clients retrying in parallel with the
+// same number in different spellings get one account; exactly one of them
+// is told it was created.
+func TestConcurrentPostsMakeOneAccount(t *testing.T) {
+	h := newAccountsHarness(t)
+	p := h.registrant(t, "PARALLEL, POSTS")
+	spellings := []string{"0170 2938 4410 5", "0170-2938-44105", "0170293844105", "01702938 44105"}
+	type answer struct {
+		status int
+		id     int64
+	}
+	answers := make(chan answer, 8)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("POST", h.base+accountsPath(p), strings.NewReader(
+				`{"bank_name":"Parallel Bank","acc_number":"`+spellings[i%len(spellings)]+`"}`))
+			req.Header.Set("Authorization", "Bearer "+acctFullKey)
+			rec := httptest.NewRecorder()
+			h.handler.ServeHTTP(rec, req)
+			var acc mapping.BankAccount
+			_ = json.Unmarshal(rec.Body.Bytes(), &acc)
+			answers <- answer{rec.Code, acc.ID}
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	created, ids := 0, map[int64]bool{}
+	for a := range answers {
+		switch a.status {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Errorf("status %d", a.status)
+		}
+		ids[a.id] = true
+	}
+	if created != 1 || len(ids) != 1 {
+		t.Errorf("%d answers said created, ids %v: want one account, created once", created, ids)
+	}
+	banks, err := h.odoo.Search(context.Background(), "res.bank", odoo.Domain{odoo.Cond("name", "=ilike", "parallel bank")}, odoo.Options{})
+	if err != nil || len(banks) != 1 {
+		t.Errorf("banks named Parallel Bank: %v (%v), want exactly one", banks, err)
+	}
+}
+
+// TestFeedPageOf500: a full page ending inside a second costs 3 calls.
+func TestFeedPageOf500(t *testing.T) {
+	h := newAccountsHarness(t)
+	ctx := context.Background()
+	p := h.registrant(t, "BIG, FEED")
+	for sec := range 2 {
+		h.clock.Set(acctT0.Add(time.Duration(sec) * time.Second))
+		vals := make([]odoo.Values, 300)
+		for i := range vals {
+			vals[i] = odoo.Values{"partner_id": p, "acc_number": fmt.Sprintf("BIG-%d-%03d", sec, i)}
+		}
+		if _, err := h.odoo.CreateMany(ctx, "res.partner.bank", vals, odoo.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock.Set(acctT0.Add(time.Hour))
+	seen := map[int64]bool{}
+	cursor := ""
+	for page := 0; page < 5; page++ {
+		var fp mapping.FeedPage
+		n := h.calls(t, func() {
+			h.do(t, acctFullKey, "GET", "/bank-accounts?limit=500&cursor="+cursor, "").want(t, http.StatusOK, &fp)
+		})
+		if n > 3 {
+			t.Errorf("page %d of %d accounts took %d Odoo calls, want at most 3", page, len(fp.Items), n)
+		}
+		for _, it := range fp.Items {
+			if seen[it.ID] {
+				t.Errorf("account %d delivered twice", it.ID)
+			}
+			seen[it.ID] = true
+		}
+		cursor = *fp.NextCursor
+		if !fp.HasMore {
+			break
+		}
+	}
+	if len(seen) < 600 {
+		t.Errorf("%d accounts delivered, want the 600 and the demo ones", len(seen))
 	}
 }

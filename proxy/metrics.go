@@ -192,6 +192,43 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(s.Size))
 }
 
+// circuitStates are the states of odoo.CircuitState, one series each.
+var circuitStates = []string{odoo.CircuitClosed, odoo.CircuitOpen, odoo.CircuitHalfOpen}
+
+// RegisterCircuit exports the Odoo client's circuit breaker as
+// g2p_proxy_odoo_circuit_state{state} (1 for the current state, 0 for the
+// others) and g2p_proxy_odoo_circuit_failures (consecutive failures
+// counted). state is called at every scrape.
+func (m *Metrics) RegisterCircuit(state func() odoo.CircuitState) {
+	m.registry.MustRegister(&circuitCollector{
+		state:    state,
+		stateDsc: prometheus.NewDesc(prometheus.BuildFQName(metricsNamespace, "odoo", "circuit_state"), "State of the circuit breaker in front of Odoo: 1 for the current state.", []string{"state"}, nil),
+		failDsc:  prometheus.NewDesc(prometheus.BuildFQName(metricsNamespace, "odoo", "circuit_failures"), "Consecutive Odoo calls that got no answer, as the circuit breaker counts them.", nil, nil),
+	})
+}
+
+type circuitCollector struct {
+	state             func() odoo.CircuitState
+	stateDsc, failDsc *prometheus.Desc
+}
+
+func (c *circuitCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.stateDsc
+	ch <- c.failDsc
+}
+
+func (c *circuitCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.state()
+	for _, name := range circuitStates {
+		v := 0.0
+		if s.State == name {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.stateDsc, prometheus.GaugeValue, v, name)
+	}
+	ch <- prometheus.MustNewConstMetric(c.failDsc, prometheus.GaugeValue, float64(s.Failures))
+}
+
 // metricsServerTimeout bounds each phase of a scrape on the separate
 // metrics listener; a scrape is small.
 const metricsServerTimeout = 10 * time.Second

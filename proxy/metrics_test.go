@@ -103,6 +103,22 @@ func TestCacheAndCounterMetrics(t *testing.T) {
 	assertContains(t, scrape(t, m), "g2p_proxy_bank_cache_hits_total 9")
 }
 
+func TestCircuitMetrics(t *testing.T) {
+	m := NewMetrics()
+	state := odoo.CircuitState{State: odoo.CircuitClosed}
+	m.RegisterCircuit(func() odoo.CircuitState { return state })
+	assertContains(t, scrape(t, m),
+		`g2p_proxy_odoo_circuit_state{state="closed"} 1`,
+		`g2p_proxy_odoo_circuit_state{state="open"} 0`,
+		`g2p_proxy_odoo_circuit_failures 0`)
+	state = odoo.CircuitState{State: odoo.CircuitOpen, Failures: 5}
+	assertContains(t, scrape(t, m),
+		`g2p_proxy_odoo_circuit_state{state="closed"} 0`,
+		`g2p_proxy_odoo_circuit_state{state="open"} 1`,
+		`g2p_proxy_odoo_circuit_state{state="half_open"} 0`,
+		`g2p_proxy_odoo_circuit_failures 5`)
+}
+
 func TestTwoMetricsDoNotCollide(t *testing.T) {
 	a, b := NewMetrics(), NewMetrics()
 	a.IdempotencyReplay()

@@ -29,31 +29,57 @@ type apiDocs struct {
 // and renders the HTML page. It fails only if the embedded document is
 // broken, which the tests catch.
 func newAPIDocs(basePath string) (*apiDocs, error) {
-	var raw map[string]any
-	if err := json.Unmarshal(openAPIDocument, &raw); err != nil {
-		return nil, fmt.Errorf("openapi.json: %w", err)
-	}
 	server := basePath
 	if server == "" {
 		server = "/"
 	}
-	raw["servers"] = []any{map[string]any{"url": server, "description": "the API under server.base_path"}}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(raw); err != nil {
-		return nil, fmt.Errorf("openapi.json: %w", err)
-	}
-	doc, err := parseOpenAPI(out.Bytes())
+	doc, err := parseOpenAPI(openAPIDocument)
 	if err != nil {
 		return nil, err
 	}
+	doc.Servers = []openAPIServer{{URL: server, Description: "the API under server.base_path"}}
 	page, err := renderDocs(doc)
 	if err != nil {
 		return nil, err
 	}
-	return &apiDocs{json: out.Bytes(), html: page}, nil
+	served, err := withServer(openAPIDocument, doc.Servers)
+	if err != nil {
+		return nil, err
+	}
+	return &apiDocs{json: served, html: page}, nil
+}
+
+// withServer returns the document with its top-level servers replaced,
+// every key kept in the document's order.
+func withServer(document []byte, servers []openAPIServer) ([]byte, error) {
+	var top ordered[json.RawMessage]
+	if err := json.Unmarshal(document, &top); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	var out bytes.Buffer
+	out.WriteString("{")
+	for i, e := range top {
+		v := e.Value
+		if e.Key == "servers" {
+			var err error
+			if v, err = json.Marshal(servers); err != nil {
+				return nil, err
+			}
+		}
+		k, _ := json.Marshal(e.Key) // a string always marshals
+		if i > 0 {
+			out.WriteString(",")
+		}
+		out.Write(k)
+		out.WriteString(":")
+		out.Write(v)
+	}
+	out.WriteString("}")
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, out.Bytes(), "", "  "); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	return indented.Bytes(), nil
 }
 
 // serveJSON answers GET /openapi.json.

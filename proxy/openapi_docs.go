@@ -124,10 +124,16 @@ func (d *openAPI) docsOperation(path string, item pathItem, method string, o *op
 			op.Body = template.HTML(html.EscapeString(mt.Key)+": ") + typeHTML(mt.Value.Schema)
 		}
 	}
-	for _, r := range o.Responses {
+	for i, r := range o.Responses {
 		res, err := d.response(r.Value)
 		if err != nil {
 			return docsOp{}, err
+		}
+		// Statuses answered with the same shared response (the problem
+		// body) share one row.
+		if i > 0 && r.Value.Ref != "" && o.Responses[i-1].Value.Ref == r.Value.Ref {
+			op.Responses[len(op.Responses)-1].Status += ", " + r.Key
+			continue
 		}
 		dr := docsResponse{Status: r.Key, Description: prose(res.Description)}
 		for _, mt := range res.Content {

@@ -51,7 +51,12 @@ var problemKinds = map[mapping.Code]problemKind{
 	mapping.CodeUpstreamUnavailable: {http.StatusServiceUnavailable, "Registry unavailable", 5},
 	mapping.CodeUpstreamTimeout:     {http.StatusGatewayTimeout, "Registry timeout", 5},
 	mapping.CodeInternal:            {http.StatusInternalServerError, "Internal error", 0},
-	codeMethodNotAllowed:            {http.StatusMethodNotAllowed, "Method not allowed", 0},
+	// The write may or may not have happened: retry with the same
+	// Idempotency-Key, which looks the record up before writing again.
+	mapping.CodeUpstreamOutcomeUnknown: {http.StatusGatewayTimeout, "Registry outcome unknown", 5},
+	mapping.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency key reused", 0},
+	mapping.CodeIdempotencyInProgress:  {http.StatusConflict, "Request in progress", 1},
+	codeMethodNotAllowed:               {http.StatusMethodNotAllowed, "Method not allowed", 0},
 }
 
 // ProblemDetail is the RFC 9457 body of every error response.
@@ -121,7 +126,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	for _, f := range me.Fields {
 		p.Errors = append(p.Errors, ProblemField{Pointer: f.Pointer, Detail: f.Message})
 	}
-	s.writeProblem(c, p, kind.retryAfter)
+	s.writeProblem(c, p, retryAfter(kind, me))
 }
 
 // problem answers with a problem of the given code and message: for the

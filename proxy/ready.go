@@ -34,6 +34,7 @@ const (
 type upstreamProbe interface {
 	Pinger
 	Authenticate(ctx context.Context) (uid int64, err error)
+	Circuit() odoo.CircuitState
 }
 
 // ReadyReport is the /readyz body: Status "ok" (HTTP 200) or "unavailable"
@@ -112,10 +113,14 @@ func (p *readinessProbe) cached() (ReadyReport, bool) {
 // probe asks Odoo once. The login is the client's cached uid, so a ready
 // proxy costs one version call per interval; after a refused login the
 // client's back-off answers without contacting Odoo, so probes can never
-// add to Odoo's failed-login count.
+// add to Odoo's failed-login count. While the client's circuit breaker is
+// open every call would fail fast anyway: the proxy is not ready and Odoo
+// is left alone.
 func (p *readinessProbe) probe(ctx context.Context) ReadyReport {
 	state := checkOK
-	if _, err := p.upstream.Version(ctx); err != nil {
+	if p.upstream.Circuit().State == odoo.CircuitOpen {
+		state = checkUnavailable
+	} else if _, err := p.upstream.Version(ctx); err != nil {
 		state = checkUnavailable
 		p.log.Warn("readiness: Odoo unreachable", zap.Error(err))
 	} else if _, err := p.upstream.Authenticate(ctx); err != nil {

@@ -21,6 +21,7 @@ import (
 // (URL, database) that must never reach a /readyz answer.
 type fakeUpstream struct {
 	versionErr, authErr error
+	circuit             string // "" = closed
 	versions, auths     atomic.Int64
 	release             chan struct{} // when set, Version waits for it
 }
@@ -31,6 +32,13 @@ func (f *fakeUpstream) Version(context.Context) (odoo.VersionInfo, error) {
 		<-f.release
 	}
 	return odoo.VersionInfo{ServerVersion: "17.0"}, f.versionErr
+}
+
+func (f *fakeUpstream) Circuit() odoo.CircuitState {
+	if f.circuit == "" {
+		return odoo.CircuitState{State: odoo.CircuitClosed}
+	}
+	return odoo.CircuitState{State: f.circuit}
 }
 
 func (f *fakeUpstream) Authenticate(context.Context) (int64, error) {
@@ -83,6 +91,8 @@ func TestReadyzStates(t *testing.T) {
 		{"unreachable", &fakeUpstream{versionErr: &odoo.Error{Kind: odoo.KindUnavailable, Message: leaky}}, 503, "unavailable"},
 		{"login refused", &fakeUpstream{authErr: &odoo.Error{Kind: odoo.KindAuthFailed, Message: leaky}}, 503, "auth_failed"},
 		{"login timed out", &fakeUpstream{authErr: &odoo.Error{Kind: odoo.KindTimeout, Message: leaky}}, 503, "unavailable"},
+		{"circuit open", &fakeUpstream{circuit: odoo.CircuitOpen}, 503, "unavailable"},
+		{"circuit half open: the probe goes through", &fakeUpstream{circuit: odoo.CircuitHalfOpen}, 200, "ok"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,6 +159,14 @@ func TestReadyzProbesOdooAtMostOncePerInterval(t *testing.T) {
 	getReady(t, e)
 	if n := up.versions.Load(); n != 2 {
 		t.Fatalf("after the interval: %d version calls, want 2", n)
+	}
+}
+
+func TestReadyzLeavesOdooAloneWhileTheCircuitIsOpen(t *testing.T) {
+	up := &fakeUpstream{circuit: odoo.CircuitOpen}
+	e, _ := newProbeEngine(up)
+	if code, _, _ := getReady(t, e); code != 503 || up.versions.Load() != 0 {
+		t.Fatalf("open circuit: got %d after %d version calls, want 503 without calling Odoo", code, up.versions.Load())
 	}
 }
 

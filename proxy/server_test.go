@@ -139,6 +139,9 @@ func TestProblemTableMapsEveryCode(t *testing.T) {
 		{mapping.CodeUpstreamUnavailable, 503, "5"},
 		{mapping.CodeUpstreamTimeout, 504, "5"},
 		{mapping.CodeInternal, 500, ""},
+		{mapping.CodeUpstreamOutcomeUnknown, 504, "5"},
+		{mapping.CodeIdempotencyKeyReused, 422, ""},
+		{mapping.CodeIdempotencyInProgress, 409, "1"},
 	}
 	if len(tests) != len(problemKinds)-1 { // -1: method_not_allowed is routing, tested below
 		t.Errorf("the problem table has %d codes, this test %d", len(problemKinds)-1, len(tests))

@@ -159,7 +159,7 @@ func (d *demo) exampleCalls() []exampleCall {
 		{title: "create an individual with a national id, a phone and a bank account", method: "POST", path: "/individual",
 			body: `{"given_name":"Ibrahima","family_name":"Fall","gender":"Male","birthdate":"1991-03-08",` +
 				`"ids":[{"id_type":"National ID","value":"1000000042"}],"phone_numbers":[{"phone_no":"+221 77 987 65 43"}],` +
-				`"bank_ids":[{"bank_name":"Ecobank Sénégal","bic":"ECOCSNDA","acc_number":"SN08 SN01 0152 0000 0042 4242 4242"}]}`}}
+				`"bank_ids":[{"bank_name":"Ecobank Sénégal","bic":"ECOCSNDA","acc_number":"SN04 SN01 0152 0000 0042 4242 4242"}]}`}}
 }
 
 func (c exampleCall) curl(apiURL, key string) string {

@@ -84,7 +84,7 @@ func TestDemoExampleCallsWork(t *testing.T) {
 	if status != 200 || json.Unmarshal(body, &created) != nil || created.ID == 0 {
 		t.Fatalf("%s: %d %s", calls[1].title, status, body)
 	}
-	if len(created.BankIDs) != 1 || created.BankIDs[0].AccNumber != "SN08 SN01 0152 0000 0042 4242 4242" || len(created.RegIDs) != 1 {
+	if len(created.BankIDs) != 1 || created.BankIDs[0].AccNumber != "SN04 SN01 0152 0000 0042 4242 4242" || len(created.RegIDs) != 1 {
 		t.Errorf("created individual lacks its bank account or id: %s", body)
 	}
 

@@ -19,6 +19,9 @@
 //     are formatted like Python's json.dumps (", " separators, raw UTF-8).
 //     Errors use Odoo 17's envelope: {"code": 200, "message": "Odoo Server
 //     Error", "data": {"name", "debug", "message", "arguments", "context"}}.
+//     The /jsonrpc route needs a JSON Content-Type (HTTP 400 otherwise, as
+//     Odoo's type="json" routes); /web/database/list and
+//     /web/webclient/version_info answer the probes tools make.
 //   - Faults: XML-RPC faultCode 1 (traceback text), 2 (UserError,
 //     ValidationError, MissingError: the message), 3 (AccessDenied), 4
 //     (AccessError); tracebacks are synthetic, only their last line
@@ -70,10 +73,11 @@
 // shared bank, acc_holder_name taken from the partner when the account is
 // created or re-pointed (not on a rename), ondelete cascade / restrict /
 // set null with the recorded FK messages, one registrant ID per type,
-// id_validation patterns, phone_sanitized, unique membership kinds (Head)
-// through the group, default kinds that cannot be edited or deleted,
-// membership end dates, and g2p_bank's computed iban with the schwifty
-// failures of transcripts/09.
+// id_validation patterns (re.match, with Python's Unicode \d and \w),
+// phone_sanitized, unique membership kinds (Head) through the group,
+// default kinds that cannot be edited or deleted, membership end dates,
+// and g2p_bank's computed iban with the schwifty failures of
+// transcripts/09.
 //
 // # Not emulated
 //
@@ -84,7 +88,9 @@
 // that quote SQL, phone number formatting (the lab has no phonenumbers
 // library either), locale collations other than C, the order of keys in a
 // web_read answer (alphabetical here, the specification's order in Odoo),
-// and fields_get attributes other than the seven recorded ones.
+// id_validation patterns Go's RE2 cannot compile (look-around, back
+// references: not checked), and fields_get attributes other than the seven
+// recorded ones.
 //
 // # Tests of other packages
 //
@@ -92,5 +98,5 @@
 // Calls/CallsTo/CallLog/ResetCalls count round trips; InjectFault makes
 // chosen calls slow, fail with any Odoo fault (ValidationFault,
 // AccessErrorFault, ServerFault...), answer an HTTP error or drop the
-// connection.
+// connection, before the call runs or after it committed (AfterCall).
 package emulator

@@ -404,7 +404,8 @@ func (e *env) compare(m *model, f *field, cur any, op string, value any) (bool, 
 			return false, fl
 		}
 		if cur == nil {
-			return false, nil
+			// Odoo writes "!=" as "(col != v OR col IS NULL)".
+			return op == "!=", nil
 		}
 		return (compareValues(cur, nv) == 0) == (op == "="), nil
 	case "<", "<=", ">", ">=":
@@ -625,21 +626,39 @@ func likeMatch(s, pattern string, insensitive bool) bool {
 		}
 	}
 	re.WriteString("$")
-	key := re.String()
-	if rx, ok := likeCache.Load(key); ok {
-		return rx.(*regexp.Regexp).MatchString(s)
-	}
-	rx, err := regexp.Compile(key)
+	rx, err := likeRegexp(re.String())
 	if err != nil {
 		return false
 	}
-	likeCache.Store(key, rx)
 	return rx.MatchString(s)
 }
 
-// likeCache keeps compiled LIKE patterns: a search evaluates the same
-// pattern on every row.
-var likeCache sync.Map
+// likeCache keeps compiled LIKE patterns (a search evaluates the same one
+// on every row); it is emptied when it grows past likeCacheSize so that a
+// long-running server does not keep every pattern ever searched.
+var likeCache = struct {
+	sync.Mutex
+	m map[string]*regexp.Regexp
+}{m: map[string]*regexp.Regexp{}}
+
+const likeCacheSize = 4096
+
+func likeRegexp(expr string) (*regexp.Regexp, error) {
+	likeCache.Lock()
+	defer likeCache.Unlock()
+	if rx, ok := likeCache.m[expr]; ok {
+		return rx, nil
+	}
+	rx, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	if len(likeCache.m) >= likeCacheSize {
+		likeCache.m = map[string]*regexp.Regexp{}
+	}
+	likeCache.m[expr] = rx
+	return rx, nil
+}
 
 // orderTerm is one "field [asc|desc]" of an order clause.
 type orderTerm struct {

@@ -8,7 +8,7 @@ import (
 
 // rpc calls execute_kw over JSON-RPC as admin and returns the decoded
 // result or the fault (name and message).
-func rpc(t *testing.T, s *Server, model, method string, args []any, kw map[string]any) (any, *Fault) {
+func rpc(t testing.TB, s *Server, model, method string, args []any, kw map[string]any) (any, *Fault) {
 	t.Helper()
 	params := []any{s.DB(), int64(2), "admin", model, method, args}
 	if kw != nil {
@@ -17,7 +17,7 @@ func rpc(t *testing.T, s *Server, model, method string, args []any, kw map[strin
 	return rpcRaw(t, s, "object", "execute_kw", params)
 }
 
-func rpcRaw(t *testing.T, s *Server, service, method string, params []any) (any, *Fault) {
+func rpcRaw(t testing.TB, s *Server, service, method string, params []any) (any, *Fault) {
 	t.Helper()
 	var b bytes.Buffer
 	encodePyJSON(&b, map[string]any{"jsonrpc": "2.0", "method": "call", "id": int64(1),
@@ -43,7 +43,7 @@ func rpcRaw(t *testing.T, s *Server, service, method string, params []any) (any,
 }
 
 // mustRPC is rpc that fails the test on a fault.
-func mustRPC(t *testing.T, s *Server, model, method string, args []any, kw map[string]any) any {
+func mustRPC(t testing.TB, s *Server, model, method string, args []any, kw map[string]any) any {
 	t.Helper()
 	v, f := rpc(t, s, model, method, args, kw)
 	if f != nil {
@@ -76,7 +76,7 @@ func kw(kv ...any) map[string]any {
 	return m
 }
 
-func asInt(t *testing.T, v any) int64 {
+func asInt(t testing.TB, v any) int64 {
 	t.Helper()
 	n, ok := v.(int64)
 	if !ok {

@@ -181,22 +181,32 @@ func (e *env) relatedChar(model string, id any, field string) any {
 	return false
 }
 
-// age is g2p_registry_individual's computed age in whole years, as text.
+// age is g2p_registry_individual's computed age: whole years between the
+// birthdate and today as text (relativedelta, so a future birthdate gives
+// a negative age), or "No Birthdate!" without one.
 func (e *env) age(r row) any {
 	b, ok := r["birthdate"].(string)
 	if !ok {
-		return false
+		return "No Birthdate!"
 	}
 	bd, err := time.Parse(dateLayout, b)
 	if err != nil {
-		return false
+		return "No Birthdate!"
 	}
-	now := e.now.UTC()
-	years := now.Year() - bd.Year()
-	if now.Month() < bd.Month() || (now.Month() == bd.Month() && now.Day() < bd.Day()) {
+	today := e.now.UTC().Truncate(24 * time.Hour)
+	if bd.After(today) {
+		return strconv.Itoa(-wholeYears(today, bd))
+	}
+	return strconv.Itoa(wholeYears(bd, today))
+}
+
+// wholeYears counts the complete years from a to b (a <= b).
+func wholeYears(a, b time.Time) int {
+	years := b.Year() - a.Year()
+	if b.Month() < a.Month() || (b.Month() == a.Month() && b.Day() < a.Day()) {
 		years--
 	}
-	return strconv.Itoa(years)
+	return years
 }
 
 func (e *env) membershipEnded(r row) bool {
@@ -256,6 +266,15 @@ func (e *env) relatedOrNil(model string, id any, field string) any {
 func (e *env) applyRelated(m *model, id int64, vals map[string]any) *Fault {
 	r, _ := e.j.get(m.name, id)
 	switch m.name {
+	case "res.users":
+		// Like Odoo, a user without a partner gets one named after it.
+		if _, ok := r["partner_id"]; !ok {
+			pid, f := e.create(e.reg["res.partner"], map[string]any{"name": r["name"]})
+			if f != nil {
+				return f
+			}
+			e.j.update(m.name, id, row{"partner_id": pid})
+		}
 	case "res.partner.bank":
 		if _, ok := vals["acc_holder_name"]; !ok {
 			if _, changed := vals["partner_id"]; changed {
@@ -317,6 +336,9 @@ func (e *env) checkConstraints(m *model, id int64, vals map[string]any, created 
 			return e.checkIDValidation(r)
 		}
 	case "gender.type":
+		if c, _ := r["code"].(string); c == "" {
+			return newFault(excValidation, "Gender type should not empty.")
+		}
 		return e.uniqueCaseless(m, id, "code", "Gender type should be unique")
 	case "g2p.id.type":
 		if has("name") {
@@ -373,15 +395,55 @@ func (e *env) checkIDValidation(r row) *Fault {
 	if pattern == "" {
 		return nil
 	}
-	rx, err := regexp.Compile("^(?:" + pattern + ")")
+	rx, err := regexp.Compile("^(?:" + pyUnicodeClasses(pattern) + ")")
 	if err != nil {
-		return newFault("re.error", "bad pattern %s", pyRepr(pattern))
+		// A Python pattern Go's RE2 cannot run (look-around, back
+		// references): not checked rather than wrongly refused.
+		return nil
 	}
 	if !rx.MatchString(value) {
 		name, _ := tr["name"].(string)
 		return newFault(excValidation, "The provided %s ID '%s' is invalid.", name, value)
 	}
 	return nil
+}
+
+// pyUnicodeClasses rewrites \d, \D, \w and \W to the Unicode classes
+// they mean in Python 3's re (Go's RE2 gives them their ASCII meaning).
+func pyUnicodeClasses(pattern string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		if c == '\\' && i+1 < len(pattern) {
+			next := pattern[i+1]
+			i++
+			switch {
+			case next == 'd':
+				b.WriteString(`\p{Nd}`)
+			case next == 'D' && !inClass:
+				b.WriteString(`\P{Nd}`)
+			case next == 'w' && inClass:
+				b.WriteString(`\p{L}\p{N}_`)
+			case next == 'w':
+				b.WriteString(`[\p{L}\p{N}_]`)
+			case next == 'W' && !inClass:
+				b.WriteString(`[^\p{L}\p{N}_]`)
+			default:
+				b.WriteByte(c)
+				b.WriteByte(next)
+			}
+			continue
+		}
+		switch c {
+		case '[':
+			inClass = true
+		case ']':
+			inClass = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func (e *env) uniqueCaseless(m *model, id int64, field, msg string) *Fault {

@@ -17,6 +17,11 @@ type env struct {
 	now  time.Time
 	srv  *Server // nil while seeding
 	user row     // the caller's res.users row (nil while seeding)
+
+	// lines indexes one2many lines by parent for this call ("model.inverse"
+	// -> parent id -> line ids), rebuilt when the journal changed.
+	lines        map[string]map[int64][]int64
+	linesVersion int
 }
 
 func (e *env) nowString() string   { return e.now.UTC().Format(datetimeLayout) }
@@ -58,9 +63,8 @@ func (e *env) relatedIDs(m *model, r row, f *field) []int64 {
 			return nil
 		}
 		var out []int64
-		id := r["id"].(int64)
-		for cid, cr := range e.j.st.tables[co.name].rows {
-			if cr[f.Inverse] == id && e.visible(co, cid) {
+		for _, cid := range e.linesOf(co, f.Inverse, r["id"].(int64)) {
+			if e.visible(co, cid) {
 				out = append(out, cid)
 			}
 		}
@@ -68,6 +72,28 @@ func (e *env) relatedIDs(m *model, r row, f *field) []int64 {
 		return out
 	}
 	return nil
+}
+
+// linesOf returns the ids of co whose many2one inverse points at parent,
+// through an index built once per call and state: searching registrants
+// by reg_ids.value stays linear instead of quadratic.
+func (e *env) linesOf(co *model, inverse string, parent int64) []int64 {
+	if e.lines == nil || e.linesVersion != e.j.version {
+		e.lines = map[string]map[int64][]int64{}
+		e.linesVersion = e.j.version
+	}
+	key := co.name + "." + inverse
+	idx, ok := e.lines[key]
+	if !ok {
+		idx = map[int64][]int64{}
+		for cid, cr := range e.j.st.tables[co.name].rows {
+			if p, ok := cr[inverse].(int64); ok {
+				idx[p] = append(idx[p], cid)
+			}
+		}
+		e.lines[key] = idx
+	}
+	return idx[parent]
 }
 
 // visible is false for an archived record while active_test is on.

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"reflect"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -364,5 +365,40 @@ func TestUnemulatedComodel(t *testing.T) {
 	acc := records(t, mustRPC(t, s, "res.partner.bank", "read", list(r["bank_ids"], list("currency_id")), nil))[0]
 	if !reflect.DeepEqual(acc["currency_id"], list(int64(1), "res.currency,1")) {
 		t.Fatalf("currency_id %v", acc["currency_id"])
+	}
+}
+
+func TestAge(t *testing.T) {
+	now := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	s := NewTestServer(t, Options{Seed: SeedEmpty, Now: func() time.Time { return now }})
+	for birth, want := range map[any]string{"1988-04-12": "38", "1988-12-04": "37", "1988-12-03": "38", false: "No Birthdate!", "2099-01-01": "-72"} {
+		id := newPerson(t, s, "A", nil)
+		mustRPC(t, s, "res.partner", "write", list(list(id), map[string]any{"birthdate": birth}), nil)
+		if got := records(t, mustRPC(t, s, "res.partner", "read", list(list(id), list("age")), nil))[0]["age"]; got != want {
+			t.Errorf("age for %v = %v, want %s", birth, got, want)
+		}
+	}
+}
+
+func TestNotEqualIncludesNull(t *testing.T) {
+	s := newEmpty(t)
+	with := newPerson(t, s, "W", map[string]any{"email": "w@example.org"})
+	without := newPerson(t, s, "N", nil)
+	got := mustRPC(t, s, "res.partner", "search", list(list(list("email", "!=", "w@example.org"), list("is_registrant", "=", true))), nil)
+	if !reflect.DeepEqual(got, list(without)) {
+		t.Fatalf("!= should match NULL like Odoo's (col != v OR col IS NULL): %v (with=%d)", got, with)
+	}
+}
+
+func TestIDValidationIsUnicodeLikePython(t *testing.T) {
+	cases := map[string]bool{"١٢٣٤٥٦٧٨٩٠": true, "1234567890": true, "12345": false, "abcdefghij": false}
+	for value, ok := range cases {
+		rx := regexp.MustCompile("^(?:" + pyUnicodeClasses(`\d{10}$`) + ")")
+		if rx.MatchString(value) != ok {
+			t.Errorf("%q: match %v, want %v", value, !ok, ok)
+		}
+	}
+	if got := pyUnicodeClasses(`[\w-]+\W`); got != `[\p{L}\p{N}_-]+[^\p{L}\p{N}_]` {
+		t.Errorf("translation %s", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // fields/*.json are the fields_get dumps of the membership lab
@@ -110,8 +111,12 @@ var one2manyInverse = map[string]string{
 	"res.partner.child_ids":                 "parent_id",
 }
 
-// registry holds every emulated model.
+// registry holds every emulated model. It is read-only once loaded, so
+// all servers share one.
 type registry map[string]*model
+
+// sharedRegistry parses the embedded schema once per process.
+var sharedRegistry = sync.OnceValues(loadRegistry)
 
 func loadRegistry() (registry, error) {
 	reg := registry{}
@@ -159,6 +164,7 @@ func loadRegistry() (registry, error) {
 	}
 	reg["gender.type"].recName = "code"
 	reg["g2p.phone.number"].recName = "phone_no"
+	reg["res.partner.bank"].recName = "acc_number"
 	return reg, nil
 }
 

@@ -102,10 +102,10 @@ func (s *Server) seedDemo() {
 	}
 	amina := person("Diallo", "Amina", "female", "1988-04-12",
 		[]any{regID(nid, "1000000001")}, []any{phone("+221 77 123 45 67")},
-		[]any{acc("SN08 SN01 0152 0000 0012 3456 7890", bhs), acc("SN12 0001 2345", eco)})
+		[]any{acc("SN06 SN01 0152 0000 0012 3456 7890", bhs), acc("SN12 0001 2345", eco)})
 	moussa := person("Diallo", "Moussa", "male", "1985-09-30",
 		[]any{regID(nid, "1000000002"), regID(pass, "A1234567")}, nil,
-		[]any{acc("SN08 SN01 0152 0000 0099 8877 6655", bhs)})
+		[]any{acc("SN82 SN01 0152 0000 0099 8877 6655", bhs)})
 	awa := person("Diallo", "Awa", "female", "2012-01-15", []any{regID(nid, "1000000003")}, nil, nil)
 	person("Ndiaye", "Cheikh", "male", "1979-06-02",
 		[]any{regID(nid, "1000000004")}, []any{phone("+221 76 555 44 33")},
@@ -114,7 +114,7 @@ func (s *Server) seedDemo() {
 
 	mustCreate("res.partner", map[string]any{
 		"is_registrant": true, "is_group": true, "name": "Ménage Diallo", "kind": householdKind,
-		"bank_ids": []any{acc("SN08 SN01 0152 0000 0055 0000 1111", eco)},
+		"bank_ids": []any{acc("SN31 SN01 0152 0000 0055 0000 1111", eco)},
 		"group_membership_ids": []any{
 			[]any{int64(0), int64(0), map[string]any{"individual": amina, "kind": []any{[]any{int64(6), int64(0), []any{headKindID}}}}},
 			[]any{int64(0), int64(0), map[string]any{"individual": moussa}},

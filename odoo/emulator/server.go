@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -41,8 +40,10 @@ type Options struct {
 	NoLoginCooldown bool
 }
 
-// Call is one RPC the emulator received. Service is "common" or
-// "object"; Model is empty for common calls.
+// Call is one RPC the emulator received. For execute_kw, Model and Method
+// are the ORM call (res.partner, create) and Args/Kwargs its arguments;
+// for other calls Model is empty, Method is the service method
+// (authenticate, version) and Args its parameters.
 type Call struct {
 	Service string
 	Model   string
@@ -55,8 +56,10 @@ type Call struct {
 // Injected is what a fault-injection hook asks the emulator to do with a
 // call instead of (or before) answering it normally.
 type Injected struct {
-	// Delay waits before handling the call (the wait ends early when the
-	// client gives up).
+	// Delay waits before handling the call. The wait ends early when the
+	// client gives up, and the call still runs then, as a real server
+	// finishes a request whose client timed out: tests can see a write
+	// that happened although the client got an error.
 	Delay time.Duration
 	// Fault answers with this Odoo exception instead of running the call.
 	Fault *Fault
@@ -65,6 +68,10 @@ type Injected struct {
 	// HTTPStatus answers with this bare status (e.g. 502 from a proxy in
 	// front of Odoo) and a short text body.
 	HTTPStatus int
+	// AfterCall runs the call (and commits it) before the Fault, Drop or
+	// HTTPStatus replaces its answer: the response is lost although the
+	// write happened.
+	AfterCall bool
 }
 
 // ValidationFault, UserFault, MissingFault, AccessErrorFault,
@@ -119,7 +126,7 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	reg, err := loadRegistry()
+	reg, err := sharedRegistry()
 	if err != nil {
 		panic(fmt.Sprintf("emulator: embedded schema: %v", err))
 	}
@@ -222,8 +229,8 @@ func (s *Server) record(c Call) *Injected {
 }
 
 // ServeHTTP serves POST /xmlrpc/2/common, /xmlrpc/2/object,
-// /xmlrpc/2/db, the legacy /xmlrpc/<service> (text fault codes) and
-// /jsonrpc.
+// /xmlrpc/2/db, the legacy /xmlrpc/<service> (text fault codes),
+// /jsonrpc, /web/database/list and /web/webclient/version_info.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
@@ -235,6 +242,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/web/database/list", "/web/webclient/version_info":
+		s.serveWebJSON(w, r, body)
 	case "/jsonrpc":
 		if !isJSONMimetype(r.Header.Get("Content-Type")) {
 			// Odoo dispatches type="json" routes only for JSON mimetypes
@@ -343,6 +352,30 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte) 
 	_, _ = w.Write(payload)
 }
 
+// serveWebJSON answers the two JSON routes of the web client that tools
+// use to probe a server: the database list and the version.
+func (s *Server) serveWebJSON(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !isJSONMimetype(r.Header.Get("Content-Type")) {
+		http.Error(w, "Bad Request", http.StatusBadRequest)
+		return
+	}
+	req, ok := decodeJSONRequest(body)
+	if !ok {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte("Invalid JSON data"))
+		return
+	}
+	var result any = []any{s.opts.DB}
+	if r.URL.Path == "/web/webclient/version_info" {
+		result = versionInfo()
+	}
+	payload := jsonResult(req.ID, result)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+	_, _ = w.Write(payload)
+}
+
 func missingJSONParams(p map[string]any) string {
 	var miss []string
 	for _, k := range []string{"service", "method", "args"} {
@@ -398,21 +431,17 @@ func (s *Server) dispatch(ctx context.Context, ip, service, method string, param
 		}
 	}
 	inj := s.record(c)
-	if inj != nil {
-		if inj.Delay > 0 {
-			t := time.NewTimer(inj.Delay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-			}
+	if inj != nil && inj.Delay > 0 {
+		t := time.NewTimer(inj.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
 		}
-		if inj.Drop || inj.HTTPStatus != 0 {
-			return outcome{inj: inj}
-		}
-		if inj.Fault != nil {
-			return outcome{fault: inj.Fault}
-		}
+	}
+	replaced := inj != nil && (inj.Drop || inj.HTTPStatus != 0 || inj.Fault != nil)
+	if replaced && !inj.AfterCall {
+		return outcome{fault: inj.Fault, inj: inj}
 	}
 	var res any
 	var f *Fault
@@ -425,6 +454,9 @@ func (s *Server) dispatch(ctx context.Context, ip, service, method string, param
 		res, f = s.dbService(method)
 	default:
 		f = plainFault(excKey, service)
+	}
+	if replaced {
+		return outcome{fault: inj.Fault, inj: inj}
 	}
 	return outcome{result: res, fault: f}
 }
@@ -450,7 +482,7 @@ func (s *Server) common(ip, method string, p []any) (any, *Fault) {
 		}
 		if len(p) < want {
 			if method == "login" {
-				return nil, newFault(excType, "exp_login() missing %d required positional argument", want-len(p))
+				return nil, newFault(excType, "exp_login() missing %s", missingArgs([]string{"db", "login", "password"}, len(p)))
 			}
 			return nil, newFault(excType, "exp_authenticate() missing %s", missingArgs([]string{"db", "login", "password", "user_agent_env"}, len(p)))
 		}
@@ -480,18 +512,7 @@ func missingArgs(names []string, given int) string {
 	case 2:
 		return "2 required positional arguments: " + q[0] + " and " + q[1]
 	}
-	return fmt.Sprintf("%d required positional arguments: %s, and %s", len(q), joinComma(q[:len(q)-1]), q[len(q)-1])
-}
-
-func joinComma(q []string) string {
-	var b bytes.Buffer
-	for i, s := range q {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(s)
-	}
-	return b.String()
+	return fmt.Sprintf("%d required positional arguments: %s, and %s", len(q), strings.Join(q[:len(q)-1], ", "), q[len(q)-1])
 }
 
 func unknownDB(db string) *Fault {

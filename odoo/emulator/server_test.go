@@ -181,3 +181,54 @@ func TestLegacyXMLRPCTextFaultCodes(t *testing.T) {
 		t.Fatalf("legacy fault %#v", fault)
 	}
 }
+
+func TestJSONRPCNeedsJSONContentType(t *testing.T) {
+	s := newEmpty(t)
+	resp, err := http.Post(s.URL()+"/jsonrpc", "text/plain",
+		strings.NewReader(`{"jsonrpc":"2.0","method":"call","id":1,"params":{"service":"common","method":"version","args":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400 like Odoo's type=json route", resp.StatusCode)
+	}
+}
+
+func TestInjectedLossAfterCommit(t *testing.T) {
+	s := newEmpty(t)
+	s.InjectFault(func(c Call) *Injected {
+		if c.Model == "res.bank" && c.Method == "create" {
+			return &Injected{Drop: true, AfterCall: true}
+		}
+		return nil
+	})
+	var b strings.Builder
+	b.WriteString(`{"jsonrpc":"2.0","method":"call","id":1,"params":{"service":"object","method":"execute_kw",` +
+		`"args":["openspp",2,"admin","res.bank","create",[{"name":"Lost answer"}]]}}`)
+	if _, err := http.Post(s.URL()+"/jsonrpc", "application/json", strings.NewReader(b.String())); err == nil {
+		t.Fatal("the answer should have been dropped")
+	}
+	s.InjectFault(nil)
+	if n := mustRPC(t, s, "res.bank", "search_count", list(list(list("name", "=", "Lost answer"))), nil); n != int64(1) {
+		t.Fatalf("the create should have been committed before the drop; %v banks", n)
+	}
+}
+
+func TestWebClientProbes(t *testing.T) {
+	s := newEmpty(t)
+	for path, want := range map[string]string{
+		"/web/database/list":          `"result": ["openspp"]`,
+		"/web/webclient/version_info": `"server_serie": "17.0"`,
+	} {
+		resp, err := http.Post(s.URL()+path, "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"call","id":3,"params":{}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s answered %s", path, body)
+		}
+	}
+}

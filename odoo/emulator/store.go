@@ -53,11 +53,15 @@ type rowKey struct {
 type journal struct {
 	st    *store
 	saved map[rowKey]row // nil value: the row did not exist
+	// version counts the changes made through the journal, so that
+	// per-call indexes know when they are stale.
+	version int
 }
 
 func newJournal(st *store) *journal { return &journal{st: st, saved: map[rowKey]row{}} }
 
 func (j *journal) remember(model string, id int64) {
+	j.version++
 	k := rowKey{model, id}
 	if _, ok := j.saved[k]; ok {
 		return
@@ -70,6 +74,7 @@ func (j *journal) remember(model string, id int64) {
 }
 
 func (j *journal) rollback() {
+	j.version++
 	for k, r := range j.saved {
 		t := j.st.tables[k.model]
 		if r == nil {

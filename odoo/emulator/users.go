@@ -44,7 +44,9 @@ func (s *Server) AddAPIKey(login, key string) {
 	s.users.keys[login][key] = true
 }
 
-// AddUser creates a user (res.users + its res.partner) and returns its uid.
+// AddUser creates a user (res.users and its res.partner) with the groups
+// of role and returns its uid. It panics only if name is empty (a user
+// needs a name, as a contact does).
 func (s *Server) AddUser(name, login, password string, role Role) int64 {
 	groups := []int64{groupInternal}
 	switch role {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+)
+
+func withStdin(t *testing.T, s string) {
+	t.Helper()
+	old := stdin
+	stdin = strings.NewReader(s)
+	t.Cleanup(func() { stdin = old })
+}
+
+func TestHashSecretReadsTheSecretFromStdin(t *testing.T) {
+	withStdin(t, "a-long-client-secret-0123456789\n")
+	code, out, errOut := runCLI("hash-secret")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	hash := strings.TrimSpace(out)
+	if ok, err := auth.VerifySecret(hash, "a-long-client-secret-0123456789"); !ok || err != nil {
+		t.Errorf("printed %q does not verify the secret: %v", hash, err)
+	}
+	if strings.Contains(out+errOut, "a-long-client-secret") {
+		t.Error("the secret was printed")
+	}
+}
+
+func TestHashSecretRefusesTheSecretAsAnArgumentOrEmpty(t *testing.T) {
+	withStdin(t, "")
+	if code, _, errOut := runCLI("hash-secret", "my-secret"); code != exitUsage || !strings.Contains(errOut, "unexpected argument") {
+		t.Errorf("secret as argument: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runCLI("hash-secret"); code != exitError || !strings.Contains(errOut, "no secret on stdin") {
+		t.Errorf("empty stdin: exit %d, %q", code, errOut)
+	}
+	withStdin(t, "short\n")
+	if code, _, errOut := runCLI("hash-secret"); code != exitOK || !strings.Contains(errOut, "warning") {
+		t.Errorf("short secret: exit %d, %q; want a warning", code, errOut)
+	}
+}
+
+func TestHashSecretGenerate(t *testing.T) {
+	code, out, _ := runCLI("hash-secret", "--generate")
+	var secret, hash string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "secret: "); ok {
+			secret = v
+		}
+		if v, ok := strings.CutPrefix(line, "secret_hash: "); ok {
+			hash = v
+		}
+	}
+	if code != 0 || len(secret) < 40 {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	if ok, _ := auth.VerifySecret(hash, secret); !ok {
+		t.Errorf("generated hash does not verify the generated secret: %q", out)
+	}
+}
+
+func TestAuditVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := audit.OpenFile(path, audit.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{1, 2, 3} {
+		if _, err := l.Append(audit.Record{ClientID: "app", Action: "POST /individual", RegistrantIDs: []int64{id}, Outcome: audit.OutcomeSuccess, Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	code, out, errOut := runCLI("audit", "verify", path)
+	if code != 0 || !strings.Contains(out, "OK, 3 records") {
+		t.Fatalf("intact file: exit %d, %q %q", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	os.WriteFile(path, []byte(lines[0]+lines[2]), 0o600) // line 2 deleted
+	code, out, _ = runCLI("audit", "verify", path)
+	if code != exitError || !strings.Contains(out, "TAMPERED at line 2") || !strings.Contains(out, "1 records before it") {
+		t.Errorf("tampered file: exit %d, %q", code, out)
+	}
+	for _, args := range [][]string{{"audit"}, {"audit", "verify"}, {"audit", "check", path}} {
+		if code, _, _ := runCLI(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+// Package deploy holds no Go code: these tests keep the deployment files
+// (Kubernetes manifests, systemd unit and their configurations) consistent
+// with the proxy they deploy. deploy/config.example.yaml is tested in
+// package config.
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+)
+
+// manifest is one Kubernetes object, decoded generically.
+type manifest map[string]any
+
+// get walks a path of map keys and list indexes ("spec", "containers", 0).
+func (m manifest) get(path ...any) any {
+	var cur any = map[string]any(m)
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			mm, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = mm[k]
+		case int:
+			l, ok := cur.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			cur = l[k]
+		}
+	}
+	return cur
+}
+
+func (m manifest) str(path ...any) string {
+	s, _ := m.get(path...).(string)
+	return s
+}
+
+// readManifests decodes every YAML document of every file in dir.
+func readManifests(t *testing.T, dir string) map[string]manifest {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests in %s (%v)", dir, err)
+	}
+	out := map[string]manifest{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for i := 0; ; i++ {
+			// Decoded as a plain map so that nested objects are plain maps too.
+			var raw map[string]any
+			err := dec.Decode(&raw)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s document %d: %v", f, i, err)
+			}
+			m := manifest(raw)
+			kind, name := m.str("kind"), m.str("metadata", "name")
+			if m.str("apiVersion") == "" || kind == "" || (name == "" && kind != "Kustomization") {
+				t.Fatalf("%s document %d lacks apiVersion, kind or metadata.name", f, i)
+			}
+			out[kind+"/"+name] = m
+		}
+	}
+	return out
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	ms := readManifests(t, "k8s")
+	for _, want := range []string{"Kustomization/", "ConfigMap/g2p-bank-proxy-config", "Secret/g2p-bank-proxy-secrets",
+		"Deployment/g2p-bank-proxy", "Service/g2p-bank-proxy", "HorizontalPodAutoscaler/g2p-bank-proxy",
+		"PodDisruptionBudget/g2p-bank-proxy"} {
+		if _, ok := ms[want]; !ok {
+			t.Errorf("deploy/k8s lacks %s", want)
+		}
+	}
+	for _, r := range ms["Kustomization/"].get("resources").([]any) {
+		if _, err := os.Stat(filepath.Join("k8s", r.(string))); err != nil {
+			t.Errorf("kustomization names a missing resource: %v", err)
+		}
+	}
+
+	d := ms["Deployment/g2p-bank-proxy"]
+	pod := manifest(d.get("spec", "template", "spec").(map[string]any))
+	c := manifest(pod.get("containers", 0).(map[string]any))
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"liveness probe path", c.str("livenessProbe", "httpGet", "path"), "/healthz"},
+		{"readiness probe path", c.str("readinessProbe", "httpGet", "path"), "/readyz"},
+		{"probe port", c.str("readinessProbe", "httpGet", "port"), c.str("ports", 0, "name")},
+		{"pod runAsNonRoot", pod.get("securityContext", "runAsNonRoot"), true},
+		{"readOnlyRootFilesystem", c.get("securityContext", "readOnlyRootFilesystem"), true},
+		{"allowPrivilegeEscalation", c.get("securityContext", "allowPrivilegeEscalation"), false},
+		{"dropped capabilities", c.get("securityContext", "capabilities", "drop", 0), "ALL"},
+		{"service account token", pod.get("automountServiceAccountToken"), false},
+		{"selector matches the pod", d.str("spec", "selector", "matchLabels", "app.kubernetes.io/name"),
+			d.str("spec", "template", "metadata", "labels", "app.kubernetes.io/name")},
+		{"service targets the pod", ms["Service/g2p-bank-proxy"].str("spec", "selector", "app.kubernetes.io/name"),
+			d.str("spec", "template", "metadata", "labels", "app.kubernetes.io/name")},
+		{"HPA targets the deployment", ms["HorizontalPodAutoscaler/g2p-bank-proxy"].str("spec", "scaleTargetRef", "name"), d.str("metadata", "name")},
+		{"config volume", pod.str("volumes", 0, "configMap", "name"), "g2p-bank-proxy-config"},
+		{"secret volume", pod.str("volumes", 1, "secret", "secretName"), "g2p-bank-proxy-secrets"},
+	}
+	for _, ck := range checks {
+		if ck.got != ck.want {
+			t.Errorf("deployment %s: got %v, want %v", ck.what, ck.got, ck.want)
+		}
+	}
+	if c.str("resources", "limits", "memory") == "" || c.str("resources", "requests", "cpu") == "" {
+		t.Error("the container needs a memory limit and a CPU request (the HPA scales on CPU utilisation)")
+	}
+
+	// The configuration the pod reads is the ConfigMap's, it validates,
+	// and the pod serves it on the port the probes use.
+	args := c.get("args").([]any)
+	if len(args) != 3 || args[0] != "serve" || args[1] != "--config" || args[2] != c.str("volumeMounts", 0, "mountPath")+"/config.yaml" {
+		t.Errorf("args %v: want serve --config <config mount>/config.yaml", args)
+	}
+	text := ms["ConfigMap/g2p-bank-proxy-config"].str("data", "config.yaml")
+	secrets := ms["Secret/g2p-bank-proxy-secrets"].get("stringData").(map[string]any)
+	cfg := loadWithSecrets(t, text, c.str("volumeMounts", 1, "mountPath")+"/", secretNames(secrets))
+	if !strings.HasSuffix(cfg.Server.Listen, ":8080") || c.get("ports", 0, "containerPort") != 8080 {
+		t.Errorf("the proxy listens on %s, the container port is %v", cfg.Server.Listen, c.get("ports", 0, "containerPort"))
+	}
+	grace := time.Duration(pod.get("terminationGracePeriodSeconds").(int)) * time.Second
+	preStop := time.Duration(c.get("lifecycle", "preStop", "sleep", "seconds").(int)) * time.Second
+	if grace <= cfg.Server.ShutdownTimeout+preStop {
+		t.Errorf("terminationGracePeriodSeconds %v must exceed the preStop pause %v plus server.shutdown_timeout %v", grace, preStop, cfg.Server.ShutdownTimeout)
+	}
+}
+
+func secretNames(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// loadWithSecrets loads a configuration whose secret files live under
+// secretDir, from a temporary directory holding a file for each of names.
+// Any other secret file the configuration names is an error (the pod would
+// not find it).
+func loadWithSecrets(t *testing.T, text, secretDir string, names []string) *config.Config {
+	t.Helper()
+	tmp := t.TempDir()
+	referenced := regexp.MustCompile(regexp.QuoteMeta(secretDir) + `([A-Za-z0-9._-]+)`).FindAllStringSubmatch(text, -1)
+	for _, r := range referenced {
+		if !slices.Contains(names, r[1]) {
+			t.Errorf("the configuration reads %s%s, which the secret does not provide", secretDir, r[1])
+		}
+	}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(tmp, n), []byte("test-secret-"+n+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(tmp, "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, secretDir, tmp+"/")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("the configuration does not load: %v", err)
+	}
+	return cfg
+}
+
+// unitSettings returns every value of key in a systemd unit file.
+func unitSettings(unit, key string) []string {
+	var out []string
+	for _, line := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func TestSystemdUnitAndConfig(t *testing.T) {
+	b, err := os.ReadFile("systemd/g2p-bank-proxy.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := string(b)
+	for _, want := range []string{"DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
+		"CapabilityBoundingSet=", "SystemCallFilter=@system-service"} {
+		if !slices.Contains(strings.Split(unit, "\n"), want) {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+	if len(unitSettings(unit, "RestrictAddressFamilies")) == 0 {
+		t.Error("the unit lacks RestrictAddressFamilies")
+	}
+	var creds []string
+	for _, lc := range unitSettings(unit, "LoadCredential") {
+		name, _, _ := strings.Cut(lc, ":")
+		creds = append(creds, name)
+	}
+	// The unit points odoo.secret_file at a credential through the environment.
+	const credDir = "/run/credentials/g2p-bank-proxy.service/"
+	var odooSecret string
+	for _, env := range unitSettings(unit, "Environment") {
+		if v, ok := strings.CutPrefix(env, "G2P_PROXY_ODOO_SECRET_FILE=%d/"); ok {
+			odooSecret = v
+		}
+	}
+	if !slices.Contains(creds, odooSecret) {
+		t.Fatalf("G2P_PROXY_ODOO_SECRET_FILE names credential %q, LoadCredential has %v", odooSecret, creds)
+	}
+	text, err := os.ReadFile("systemd/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	odooFile := filepath.Join(tmp, "odoo")
+	if err := os.WriteFile(odooFile, []byte("odoo-api-key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("G2P_PROXY_ODOO_SECRET_FILE", odooFile)
+	cfg := loadWithSecrets(t, string(text), credDir, creds)
+	if cfg.Odoo.Secret != "odoo-api-key" {
+		t.Errorf("odoo.secret = %q, want the credential's content", cfg.Odoo.Secret)
+	}
+	for _, exec := range append(unitSettings(unit, "ExecStart"), unitSettings(unit, "ExecStartPre")...) {
+		if !strings.HasSuffix(exec, "--config /etc/g2p-bank-proxy/config.yaml") {
+			t.Errorf("%q does not read /etc/g2p-bank-proxy/config.yaml", exec)
+		}
+	}
+}

@@ -1,0 +1,350 @@
+package mapping
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+)
+
+// A write whose request reached Odoo but whose answer was lost (timeout,
+// dropped connection, garbled answer: odoo.OutcomeUnknown) may have
+// committed. Repeating it could duplicate a registrant or an account;
+// reporting a plain failure would make the client repeat it. So the write
+// is resolved before answering: the record is looked up by its natural key
+// and, when found, the write counts as done. Otherwise the error is
+// upstream_outcome_unknown (504), and a retry with the same Idempotency-Key
+// looks again before writing (WithPriorAttempt).
+//
+// Natural keys:
+//   - res.partner (registrant create): name, is_group and every
+//     registration id (type and value) of the request, created since the
+//     attempt started;
+//   - res.partner.bank: the registrant and the sanitized account number
+//     (unique in Odoo, archived rows included);
+//   - res.bank: the name, created since the attempt started;
+//   - a write of plain values: the records already hold those values.
+//
+// "Since the attempt started" trusts the proxy's and Odoo's clocks to agree
+// within outcomeClockSkew.
+
+// outcomeClockSkew widens the creation-time window of a look-up.
+const outcomeClockSkew = time.Minute
+
+// DefaultOutcomeLookup is how long a lost write is looked for by default.
+const DefaultOutcomeLookup = 3 * time.Second
+
+// outcomeOdoo is an Odoo that resolves the outcome of lost writes.
+type outcomeOdoo struct {
+	Odoo
+	budget time.Duration
+	log    *zap.Logger
+}
+
+// ResolveOutcomes wraps o so that creates and writes whose answer was lost
+// are looked up before they are reported (see above). The look-up runs,
+// with short pauses, for at most budget (DefaultOutcomeLookup when zero),
+// on a context detached from the caller's spent deadline. Wrapping twice is
+// harmless.
+func ResolveOutcomes(o Odoo, budget time.Duration, log *zap.Logger) Odoo {
+	if w, ok := o.(*outcomeOdoo); ok {
+		return w
+	}
+	if budget <= 0 {
+		budget = DefaultOutcomeLookup
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &outcomeOdoo{Odoo: o, budget: budget, log: log}
+}
+
+type priorAttemptKey struct{}
+
+// WithPriorAttempt tells the writes made with ctx that an earlier attempt
+// of the same request, started at since, ended with an unknown outcome:
+// creates look for its record first and return it instead of creating a
+// twin.
+func WithPriorAttempt(ctx context.Context, since time.Time) context.Context {
+	return context.WithValue(ctx, priorAttemptKey{}, since)
+}
+
+func priorAttempt(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(priorAttemptKey{}).(time.Time)
+	return t, ok
+}
+
+// outcomeUnknown is the error of a write that could not be resolved.
+func outcomeUnknown(model string, cause error) *Error {
+	return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: cause,
+		Message: fmt.Sprintf("the registry did not confirm the write (%s) and it could not be verified; retry with the same Idempotency-Key", model)}
+}
+
+func (w *outcomeOdoo) Create(ctx context.Context, model string, vals odoo.Values, o odoo.Options) (int64, error) {
+	start := time.Now()
+	if since, ok := priorAttempt(ctx); ok {
+		if q, ok := naturalKey(model, vals, since); ok {
+			id, found, err := w.find(ctx, q)
+			if err != nil {
+				// Creating without knowing could make a twin.
+				return 0, err
+			}
+			if found {
+				w.log.Info("earlier attempt's record found; not creating again", zap.String("model", model), zap.Int64("id", id))
+				return id, nil
+			}
+		}
+	}
+	id, err := w.Odoo.Create(ctx, model, vals, o)
+	if err == nil || !odoo.OutcomeUnknown(err) {
+		return id, err
+	}
+	q, ok := naturalKey(model, vals, start)
+	if !ok {
+		w.log.Warn("create outcome unknown; no natural key to verify it", zap.String("model", model), zap.Error(err))
+		return 0, outcomeUnknown(model, err)
+	}
+	var found bool
+	w.settle(ctx, func(ctx context.Context) (bool, error) {
+		var ferr error
+		id, found, ferr = w.find(ctx, q)
+		return found, ferr
+	})
+	if !found {
+		w.log.Warn("create outcome unknown; record not found", zap.String("model", model), zap.Error(err))
+		return 0, outcomeUnknown(model, err)
+	}
+	w.log.Warn("create outcome resolved: the record exists", zap.String("model", model), zap.Int64("id", id), zap.Error(err))
+	return id, nil
+}
+
+func (w *outcomeOdoo) CreateMany(ctx context.Context, model string, vals []odoo.Values, o odoo.Options) ([]int64, error) {
+	ids, err := w.Odoo.CreateMany(ctx, model, vals, o)
+	if err != nil && odoo.OutcomeUnknown(err) {
+		w.log.Warn("create outcome unknown", zap.String("model", model), zap.Int("records", len(vals)), zap.Error(err))
+		return nil, outcomeUnknown(model, err)
+	}
+	return ids, err
+}
+
+func (w *outcomeOdoo) Write(ctx context.Context, model string, ids []int64, vals odoo.Values, o odoo.Options) error {
+	err := w.Odoo.Write(ctx, model, ids, vals, o)
+	if err == nil || !odoo.OutcomeUnknown(err) {
+		return err
+	}
+	fields, ok := plainFields(vals)
+	if !ok {
+		w.log.Warn("write outcome unknown; it holds commands that cannot be verified", zap.String("model", model), zap.Error(err))
+		return outcomeUnknown(model, err)
+	}
+	applied := false
+	w.settle(ctx, func(ctx context.Context) (bool, error) {
+		inactive := false
+		recs, rerr := w.Odoo.SearchRead(ctx, model, odoo.Domain{odoo.Cond("id", "in", idList(ids))}, fields, odoo.Options{ActiveTest: &inactive})
+		if rerr != nil {
+			return false, rerr
+		}
+		applied = len(recs) == len(ids)
+		for _, r := range recs {
+			applied = applied && holds(r, vals)
+		}
+		return applied, nil
+	})
+	if !applied {
+		w.log.Warn("write outcome unknown; records do not hold the values", zap.String("model", model), zap.Error(err))
+		return outcomeUnknown(model, err)
+	}
+	w.log.Warn("write outcome resolved: the records hold the values", zap.String("model", model), zap.Error(err))
+	return nil
+}
+
+// settle runs look until it reports done or the look-up budget is spent,
+// pausing between tries: a write whose client gave up may still be
+// committing in Odoo.
+func (w *outcomeOdoo) settle(ctx context.Context, look func(context.Context) (bool, error)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.budget)
+	defer cancel()
+	pause := 50 * time.Millisecond
+	for {
+		done, err := look(ctx)
+		if done {
+			return
+		}
+		if err != nil {
+			w.log.Info("outcome look-up failed", zap.Error(err))
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause *= 2
+	}
+}
+
+// lookup is a search for the record a create would have made.
+type lookup struct {
+	model  string
+	domain odoo.Domain
+	unique bool // at most one record can match (a SQL constraint)
+}
+
+// naturalKey builds the look-up of a create, if its model has a natural key
+// that vals carry.
+func naturalKey(model string, vals odoo.Values, since time.Time) (lookup, bool) {
+	created := odoo.Cond("create_date", ">=", since.Add(-outcomeClockSkew).UTC().Format("2006-01-02 15:04:05"))
+	switch model {
+	case modelAccount:
+		p, okP := intValue(vals["partner_id"])
+		n, okN := vals["acc_number"].(string)
+		if !okP || !okN {
+			return lookup{}, false
+		}
+		// Odoo rewrites acc_number to the sanitized column (transcripts/04).
+		return lookup{model: model, unique: true,
+			domain: odoo.Domain{odoo.Cond("partner_id", "=", p), odoo.Cond("acc_number", "=", n)}}, true
+	case "res.bank":
+		n, ok := vals["name"].(string)
+		if !ok {
+			return lookup{}, false
+		}
+		return lookup{model: model, domain: odoo.Domain{odoo.Cond("name", "=", n), created}}, true
+	case modelPartner:
+		name, okN := vals["name"].(string)
+		regs := regIDs(vals["reg_ids"])
+		if !okN || len(regs) == 0 {
+			return lookup{}, false
+		}
+		isGroup, _ := vals["is_group"].(bool)
+		d := odoo.Domain{odoo.Cond("name", "=", name), odoo.Cond("is_registrant", "=", true),
+			odoo.Cond("is_group", "=", isGroup), created}
+		for _, r := range regs {
+			d = append(d, odoo.Cond("reg_ids", "any", []any{odoo.Cond("id_type", "=", r.typeID), odoo.Cond("value", "=", r.value)}))
+		}
+		return lookup{model: model, domain: d}, true
+	}
+	return lookup{}, false
+}
+
+// find runs q; found only when exactly one record matches (several
+// candidates cannot be told apart: the outcome stays unknown) or, for a
+// unique key, the first.
+func (w *outcomeOdoo) find(ctx context.Context, q lookup) (int64, bool, error) {
+	inactive := false
+	recs, err := w.Odoo.SearchRead(ctx, q.model, q.domain, []string{"id"}, odoo.Options{Order: "id asc", Limit: 2, ActiveTest: &inactive})
+	if err != nil {
+		return 0, false, err
+	}
+	if len(recs) == 1 || (q.unique && len(recs) > 0) {
+		return recs[0].ID(), true, nil
+	}
+	return 0, false, nil
+}
+
+type regKey struct {
+	typeID int64
+	value  string
+}
+
+// regIDs extracts (type, value) from reg_ids create commands [0, 0, vals].
+func regIDs(v any) []regKey {
+	cmds, _ := v.([]any)
+	var out []regKey
+	for _, c := range cmds {
+		cmd, ok := c.([]any)
+		if !ok || len(cmd) != 3 {
+			continue
+		}
+		if op, _ := intValue(cmd[0]); op != 0 {
+			continue
+		}
+		vals := valuesOf(cmd[2])
+		t, okT := intValue(vals["id_type"])
+		val, okV := vals["value"].(string)
+		if okT && okV {
+			out = append(out, regKey{t, val})
+		}
+	}
+	return out
+}
+
+func valuesOf(v any) map[string]any {
+	switch m := v.(type) {
+	case odoo.Values:
+		return m
+	case map[string]any:
+		return m
+	}
+	return nil
+}
+
+func intValue(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+func idList(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// plainFields lists the fields of vals when every value is a scalar that a
+// read can confirm (no x2many commands).
+func plainFields(vals odoo.Values) ([]string, bool) {
+	fields := make([]string, 0, len(vals))
+	for k, v := range vals {
+		switch v.(type) {
+		case string, bool, int, int64, float64:
+			fields = append(fields, k)
+		default:
+			return nil, false
+		}
+	}
+	return fields, len(fields) > 0
+}
+
+// holds reports whether record r has the values of vals (a many2one
+// compares by id; false matches an empty value).
+func holds(r odoo.Record, vals odoo.Values) bool {
+	for k, want := range vals {
+		got := r[k]
+		switch w := want.(type) {
+		case bool:
+			if b, ok := got.(bool); !ok || b != w {
+				return false
+			}
+		case string:
+			if s, _ := r.String(k); s != w {
+				return false
+			}
+		case int, int64:
+			n, _ := intValue(w)
+			if m, ok := r.Many2One(k); ok {
+				if m.ID != n {
+					return false
+				}
+			} else if i, ok := r.Int64(k); !ok || i != n {
+				return false
+			}
+		case float64:
+			if f, ok := r.Float(k); !ok || math.Abs(f-w) > 1e-9 {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,179 @@
+package proxy
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+)
+
+const (
+	authnSecret = "enrolment-secret-0123456789"
+	authnIssuer = "https://idp.example/realms/openspp"
+)
+
+var (
+	authnKeyOnce sync.Once
+	authnKey     *rsa.PrivateKey
+)
+
+func authnRSAKey(t *testing.T) *rsa.PrivateKey {
+	authnKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		authnKey = k
+	})
+	return authnKey
+}
+
+// jwksServer publishes key under kid "k1".
+func jwksServer(t *testing.T, key *rsa.PrivateKey) *httptest.Server {
+	b64 := base64.RawURLEncoding
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "k1", "use": "sig",
+			"n": b64.EncodeToString(key.N.Bytes()), "e": b64.EncodeToString(big.NewInt(int64(key.E)).Bytes())}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func signedToken(t *testing.T, key *rsa.PrivateKey, mod func(jwt.MapClaims)) string {
+	t.Helper()
+	c := jwt.MapClaims{"iss": authnIssuer, "aud": "g2p-bank-proxy", "azp": "payments", "iat": time.Now().Unix(),
+		"exp": time.Now().Add(time.Minute).Unix(), "scope": "openid registry:read"}
+	if mod != nil {
+		mod(c)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	tok.Header["kid"] = "k1"
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// authnServer serves GET <base>/authn/who behind authenticateWith.
+func authnServer(t *testing.T, jwksURL string, failures *rateLimiter) *platformServer {
+	t.Helper()
+	ts := newPlatformServer(t, Deps{})
+	hash, err := auth.HashSecret(authnSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := auth.Options{Clients: []auth.Client{
+		{ID: "enrolment", SecretHash: hash, Scopes: []string{"registry:read", "registry:write"}},
+		{ID: "demo", Key: platformFullKey, Scopes: []string{"registry:read"}},
+	}}
+	if jwksURL != "" {
+		v, err := auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: authnIssuer, Audience: "g2p-bank-proxy", JWKSURL: jwksURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Tokens = v
+	}
+	a, err := auth.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := ts.engine.Group(ts.cfg.Server.BasePath+"/authn", ts.authenticateWith(a, failures))
+	g.GET("/who", ts.requireScope("registry:read"), func(c *gin.Context) {
+		c.String(http.StatusOK, c.GetString(ctxClientID)+" "+ClientID(c.Request.Context()))
+	})
+	return ts
+}
+
+func basicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}
+
+func TestAuthenticationSchemes(t *testing.T) {
+	key := authnRSAKey(t)
+	ts := authnServer(t, jwksServer(t, key).URL, nil)
+	path := ts.cfg.Server.BasePath + "/authn/who"
+	ok := []struct{ name, header, client string }{
+		{"Bearer secret", "Bearer " + authnSecret, "enrolment"},
+		{"Basic", basicAuth("enrolment", authnSecret), "enrolment"},
+		{"plain demo key", "Bearer " + platformFullKey, "demo"},
+		{"JWT", "Bearer " + signedToken(t, key, nil), "payments"},
+	}
+	for _, tt := range ok {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(t, "GET", path, "", nil, "Authorization", tt.header)
+			if r.Code != http.StatusOK || r.Body.String() != tt.client+" "+tt.client {
+				t.Fatalf("%d %s, want 200 for %s", r.Code, r.Body, tt.client)
+			}
+		})
+	}
+	bad := []struct{ name, header, bearerError string }{
+		{"none", "", ""},
+		{"wrong secret", basicAuth("enrolment", "nope"), ""},
+		{"wrong key", "Bearer nope", "invalid_token"},
+		{"expired JWT", "Bearer " + signedToken(t, key, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), "invalid_token"},
+		{"JWT for another audience", "Bearer " + signedToken(t, key, func(c jwt.MapClaims) { c["aud"] = "account" }), "invalid_token"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(t, "GET", path, "", nil, "Authorization", tt.header)
+			requirePlatformProblem(t, r, http.StatusUnauthorized, "unauthorized")
+			ch := r.Header().Values("WWW-Authenticate")
+			if len(ch) != 2 || !strings.HasPrefix(ch[0], `Bearer realm="g2p-bank-proxy"`) || !strings.HasPrefix(ch[1], "Basic ") {
+				t.Fatalf("challenges %q, want Bearer and Basic", ch)
+			}
+			if got := strings.Contains(ch[0], `error="invalid_token"`); got != (tt.bearerError != "") {
+				t.Errorf("bearer challenge %q: error present %v, want %v", ch[0], got, tt.bearerError != "")
+			}
+		})
+	}
+	t.Run("JWT without the scope", func(t *testing.T) {
+		tok := signedToken(t, key, func(c jwt.MapClaims) { c["scope"] = "openid bank_accounts:read" })
+		requirePlatformProblem(t, ts.do(t, "GET", path, "", nil, "Authorization", "Bearer "+tok), http.StatusForbidden, "forbidden")
+	})
+}
+
+func TestJWKSOutageIs503(t *testing.T) {
+	key := authnRSAKey(t)
+	jwks := jwksServer(t, key)
+	ts := authnServer(t, jwks.URL, nil)
+	jwks.Close()
+	r := ts.do(t, "GET", ts.cfg.Server.BasePath+"/authn/who", "", nil, "Authorization", "Bearer "+signedToken(t, key, nil))
+	requirePlatformProblem(t, r, http.StatusServiceUnavailable, "upstream_unavailable")
+}
+
+// An address that keeps failing is refused before any hash is computed;
+// others are not affected.
+func TestFailedLoginsAreRateLimitedPerAddress(t *testing.T) {
+	failures := newRateLimiter(ratePolicy{rate: 1.0 / 60, burst: 3}, nil)
+	ts := authnServer(t, "", failures)
+	path := ts.cfg.Server.BasePath + "/authn/who"
+	for range 3 {
+		requirePlatformProblem(t, ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", "guess")), http.StatusUnauthorized, "unauthorized")
+	}
+	r := ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", authnSecret))
+	requirePlatformProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	if r.Header().Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	req := httptest.NewRequest("GET", path, nil)
+	req.RemoteAddr = "192.0.2.7:5000"
+	req.Header.Set("Authorization", basicAuth("enrolment", authnSecret))
+	rec := httptest.NewRecorder()
+	ts.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("another address: %d, want 200", rec.Code)
+	}
+}
