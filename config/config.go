@@ -55,6 +55,10 @@ type Registry struct {
 	MaxPageSize       int           `mapstructure:"max_page_size"`
 	BankCacheTTL      time.Duration `mapstructure:"bank_cache_ttl"`
 	ReferenceCacheTTL time.Duration `mapstructure:"reference_cache_ttl"`
+	// FeedSettleDelay holds accounts written less than this long ago back
+	// from the bank-account feed (Odoo stamps write_date at the start of a
+	// transaction, so a row can commit behind a consumer's cursor).
+	FeedSettleDelay time.Duration `mapstructure:"feed_settle_delay"`
 }
 
 // Auth lists the clients allowed to call the proxy.

@@ -188,8 +188,9 @@ func TestValidateMessages(t *testing.T) {
 		{"odoo.auth_backoff: must not be negative", func(c *Config) { c.Odoo.AuthBackoff = -time.Second }},
 		{"registry.max_page_size: must be at least 1", func(c *Config) { c.Registry.MaxPageSize = 0 }},
 		{"registry.default_page_size: must be between 1 and registry.max_page_size (500), got 501", func(c *Config) { c.Registry.DefaultPageSize = 501 }},
-		{"registry.bank_cache_ttl: must not be negative (0 disables the cache)", func(c *Config) { c.Registry.BankCacheTTL = -1 }},
-		{"registry.reference_cache_ttl: must not be negative (0 disables the cache)", func(c *Config) { c.Registry.ReferenceCacheTTL = -1 }},
+		{"registry.bank_cache_ttl: must be positive (e.g. 10m)", func(c *Config) { c.Registry.BankCacheTTL = 0 }},
+		{"registry.reference_cache_ttl: must be positive (e.g. 10m)", func(c *Config) { c.Registry.ReferenceCacheTTL = -1 }},
+		{"registry.feed_settle_delay: must not be negative", func(c *Config) { c.Registry.FeedSettleDelay = -time.Second }},
 		{"auth.api_keys: at least one key is required (every route but /healthz needs one)", func(c *Config) { c.Auth.APIKeys = nil }},
 		{"auth.api_keys[0].id: is required (it names the client in logs)", func(c *Config) { c.Auth.APIKeys[0].ID = "" }},
 		{`auth.api_keys[1].id: "app" is used twice`, func(c *Config) {

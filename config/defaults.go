@@ -31,6 +31,7 @@ func Default() *Config {
 			MaxPageSize:       500,
 			BankCacheTTL:      10 * time.Minute,
 			ReferenceCacheTTL: 10 * time.Minute,
+			FeedSettleDelay:   5 * time.Second,
 		},
 		Log: Log{Level: "info", Format: "json"},
 	}

@@ -115,11 +115,14 @@ func (r Registry) validate(v *validator) {
 	if r.DefaultPageSize <= 0 || (r.MaxPageSize > 0 && r.DefaultPageSize > r.MaxPageSize) {
 		v.add("registry.default_page_size", "must be between 1 and registry.max_page_size (%d), got %d", r.MaxPageSize, r.DefaultPageSize)
 	}
-	if r.BankCacheTTL < 0 {
-		v.add("registry.bank_cache_ttl", "must not be negative (0 disables the cache)")
+	if r.BankCacheTTL <= 0 {
+		v.add("registry.bank_cache_ttl", "must be positive (e.g. 10m)")
 	}
-	if r.ReferenceCacheTTL < 0 {
-		v.add("registry.reference_cache_ttl", "must not be negative (0 disables the cache)")
+	if r.ReferenceCacheTTL <= 0 {
+		v.add("registry.reference_cache_ttl", "must be positive (e.g. 10m)")
+	}
+	if r.FeedSettleDelay < 0 {
+		v.add("registry.feed_settle_delay", "must not be negative")
 	}
 }
 

@@ -38,6 +38,7 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	accounts := mapping.NewAccounts(client, registry.Banks(), mapping.AccountsOptions{
 		DefaultPageSize: cfg.Registry.DefaultPageSize,
 		MaxPageSize:     cfg.Registry.MaxPageSize,
+		SettleDelay:     settleDelay(cfg.Registry.FeedSettleDelay),
 	}, log.Named("accounts"))
 	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client}, log)
 }
@@ -75,4 +76,13 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
 	// No sampling: an access log that drops lines under load is no access log.
 	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
 	return zap.New(core, zap.AddCaller()), nil
+}
+
+// settleDelay maps the config's "0 serves at once" onto AccountsOptions,
+// where zero means the default and a negative value means none.
+func settleDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
