@@ -1,0 +1,186 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
+)
+
+// Idempotency headers: the client's key, and the mark on a replayed answer.
+const (
+	IdempotencyKeyHeader = "Idempotency-Key"
+	ReplayedHeader       = "Idempotent-Replayed"
+)
+
+// maxIdempotencyKey bounds a key (UUIDs are 36 characters).
+const maxIdempotencyKey = 255
+
+// replayedHeaders are the response headers stored with an answer.
+var replayedHeaders = []string{"Content-Type", "Location", "Content-Location", "ETag", "Last-Modified", totalCountHeader}
+
+// idempotencyKeeper holds the store and its durations.
+type idempotencyKeeper struct {
+	store idempotency.Store
+	ttl   time.Duration // how long an answer is replayed
+	lease time.Duration // how long an unfinished attempt holds its key
+}
+
+// idempotency makes POST, PUT, PATCH and DELETE requests carrying an
+// Idempotency-Key safe to repeat. The key is scoped to the client. The first
+// request's answer (status, body, the headers in replayedHeaders) is stored
+// with a fingerprint of the request (method, path, query, body hash) for
+// idempotency.ttl; a repeat gets it back, marked Idempotent-Replayed, without
+// a call to Odoo. The same key with another request is refused (422); a
+// repeat while the first still runs gets 409 with Retry-After.
+//
+// What is not stored as final: a 5xx or an abandoned request (the client
+// went away) may have written something, so its key stays claimable by the
+// same request, and that retry first looks for the earlier attempt's
+// record (mapping.WithPriorAttempt) instead of writing a twin; answers that
+// did nothing (401, 403, 408, 429) free the key.
+func (s *Server) idempotency(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		c.Next()
+		return
+	}
+	key := c.GetHeader(IdempotencyKeyHeader)
+	if key == "" {
+		c.Next()
+		return
+	}
+	if !validIdempotencyKey(key) {
+		s.fail(c, &mapping.Error{Code: mapping.CodeValidationFailed,
+			Message: "Idempotency-Key must be 1 to 255 printable ASCII characters",
+			Fields:  []mapping.FieldError{{Pointer: IdempotencyKeyHeader, Message: "1 to 255 printable ASCII characters"}}})
+		return
+	}
+	body, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	k := s.idem
+	scoped := ClientID(c.Request.Context()) + "\x1f" + key
+	fp := requestFingerprint(c.Request, body)
+	start := time.Now()
+	// Store calls outlive a client that hangs up: the entry must be right.
+	sctx := context.WithoutCancel(c.Request.Context())
+	prev, found, claimed, err := k.store.Claim(sctx, scoped, idempotency.Entry{State: idempotency.InFlight, Fingerprint: fp}, k.lease)
+	if err != nil {
+		s.fail(c, &mapping.Error{Code: mapping.CodeUpstreamUnavailable, Message: "the idempotency store is unavailable", Cause: err})
+		return
+	}
+	if !claimed {
+		s.answerRepeat(c, prev, fp)
+		return
+	}
+	if found && prev.State == idempotency.Unknown {
+		start = prev.UnknownSince
+		c.Request = c.Request.WithContext(mapping.WithPriorAttempt(c.Request.Context(), start))
+		s.requestLog(c).Info("repeat of a request whose outcome was unknown; its record is looked up before writing",
+			zap.Time("first_attempt", start))
+	}
+	rec := &recordingWriter{ResponseWriter: c.Writer}
+	c.Writer = rec
+	c.Next()
+	s.settleKey(c, sctx, scoped, fp, start, rec)
+}
+
+// answerRepeat answers a request whose key another attempt holds or held.
+func (s *Server) answerRepeat(c *gin.Context, prev idempotency.Entry, fp string) {
+	switch {
+	case prev.Fingerprint != fp:
+		s.problem(c, mapping.CodeIdempotencyKeyReused,
+			"this Idempotency-Key was used with another request (method, path or body); use a new key for a new request")
+	case prev.State == idempotency.Done && prev.Response != nil:
+		for name, values := range prev.Response.Header {
+			for _, v := range values {
+				c.Writer.Header().Add(name, v)
+			}
+		}
+		c.Header(ReplayedHeader, "true")
+		c.Data(prev.Response.Status, prev.Response.Header.Get("Content-Type"), prev.Response.Body)
+		c.Abort()
+	default:
+		s.problem(c, mapping.CodeIdempotencyInProgress,
+			"a request with this Idempotency-Key is still being processed; repeat it once that one has been answered")
+	}
+}
+
+// settleKey stores the attempt's answer, or leaves the key claimable.
+func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, start time.Time, rec *recordingWriter) {
+	k := s.idem
+	status := rec.Status()
+	var err error
+	switch {
+	case c.Request.Context().Err() != nil || status >= 500:
+		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}, k.ttl)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+		err = k.store.Delete(ctx, key)
+	default:
+		resp := &idempotency.Response{Status: status, Header: http.Header{}, Body: rec.body.Bytes()}
+		for _, h := range replayedHeaders {
+			if v := rec.Header().Values(h); len(v) > 0 {
+				resp.Header[h] = v
+			}
+		}
+		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Done, Fingerprint: fp, Response: resp}, k.ttl)
+	}
+	if err != nil {
+		// The answer went out; a repeat will get 409 until the lease ends.
+		s.requestLog(c).Error("idempotency: cannot store the outcome", zap.Int("status", status), zap.Error(err))
+	}
+}
+
+// requestFingerprint identifies a request: method, path, query and a hash
+// of the body (hex SHA-256, idempotency.FingerprintLen characters).
+func requestFingerprint(r *http.Request, body []byte) string {
+	bh := sha256.Sum256(body)
+	h := sha256.New()
+	for _, part := range []string{r.Method, r.URL.Path, r.URL.RawQuery, hex.EncodeToString(bh[:])} {
+		h.Write([]byte(strconv.Itoa(len(part)) + ":" + part))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func validIdempotencyKey(k string) bool {
+	if len(k) > maxIdempotencyKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// recordingWriter keeps a copy of the body written through it.
+type recordingWriter struct {
+	gin.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *recordingWriter) WriteString(s string) (int, error) {
+	w.body.WriteString(s)
+	return w.ResponseWriter.WriteString(s)
+}
