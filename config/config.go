@@ -13,6 +13,9 @@ type Config struct {
 	Registry Registry `mapstructure:"registry"`
 	Auth     Auth     `mapstructure:"auth"`
 	Log      Log      `mapstructure:"log"`
+	// Idempotency and Redis: see reliability.go.
+	Idempotency Idempotency `mapstructure:"idempotency"`
+	Redis       Redis       `mapstructure:"redis"`
 }
 
 // Server is the HTTP side of the proxy.
@@ -47,6 +50,13 @@ type Odoo struct {
 	Lang           string        `mapstructure:"lang"`
 	MaxConns       int           `mapstructure:"max_conns"`
 	AuthBackoff    time.Duration `mapstructure:"auth_backoff"`
+	// RetryAttempts is how often a read (never a write) is tried in all
+	// when the connection breaks or Odoo is briefly unreachable; 1 = no retry.
+	RetryAttempts int `mapstructure:"retry_attempts"`
+	// BreakerFailures consecutive failed calls make the proxy fail fast for
+	// BreakerCoolDown before probing Odoo again; 0 disables the breaker.
+	BreakerFailures int           `mapstructure:"breaker_failures"`
+	BreakerCoolDown time.Duration `mapstructure:"breaker_cooldown"`
 }
 
 // Registry tunes the REST behaviour of the registry endpoints.
@@ -59,6 +69,9 @@ type Registry struct {
 	// from the bank-account feed (Odoo stamps write_date at the start of a
 	// transaction, so a row can commit behind a consumer's cursor).
 	FeedSettleDelay time.Duration `mapstructure:"feed_settle_delay"`
+	// OutcomeLookup bounds the search for the record of a write whose
+	// answer was lost, before the proxy answers upstream_outcome_unknown.
+	OutcomeLookup time.Duration `mapstructure:"outcome_lookup"`
 }
 
 // Auth lists the clients allowed to call the proxy.

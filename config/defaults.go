@@ -24,7 +24,10 @@ func Default() *Config {
 			MaxConns:       16,
 			// Odoo locks an IP out for a minute after 5 failed logins;
 			// one attempt per 15 s stays below that.
-			AuthBackoff: 15 * time.Second,
+			AuthBackoff:     15 * time.Second,
+			RetryAttempts:   3,
+			BreakerFailures: 5,
+			BreakerCoolDown: 10 * time.Second,
 		},
 		Registry: Registry{
 			DefaultPageSize:   50,
@@ -32,7 +35,10 @@ func Default() *Config {
 			BankCacheTTL:      10 * time.Minute,
 			ReferenceCacheTTL: 10 * time.Minute,
 			FeedSettleDelay:   5 * time.Second,
+			OutcomeLookup:     3 * time.Second,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:         Log{Level: "info", Format: "json"},
+		Idempotency: Idempotency{TTL: 24 * time.Hour, Lease: 2 * time.Minute},
+		Redis:       Redis{KeyPrefix: "g2p-bank-proxy:", LockTTL: 45 * time.Second},
 	}
 }

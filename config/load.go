@@ -58,6 +58,9 @@ func (c *Config) readSecretFiles() error {
 			c.Odoo.Secret = s
 		}
 	}
+	if err := c.Redis.readPasswordFile(); err != nil {
+		errs = append(errs, err)
+	}
 	for i := range c.Auth.APIKeys {
 		k := &c.Auth.APIKeys[i]
 		if k.KeyFile == "" {

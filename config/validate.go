@@ -28,6 +28,7 @@ func (c *Config) Validate() error {
 	c.Registry.validate(v)
 	c.Auth.validate(v)
 	c.Log.validate(v)
+	c.validateReliability(v)
 	if c.Server.WriteTimeout > 0 && c.Odoo.Timeout > 0 && c.Server.WriteTimeout <= c.Odoo.Timeout {
 		// The connection would be cut before a slow Odoo call's error
 		// could be answered: the client would see no response at all.

@@ -7,6 +7,7 @@ package deploy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -145,6 +146,24 @@ func TestKubernetesManifests(t *testing.T) {
 	if !strings.HasSuffix(cfg.Server.Listen, ":8080") || c.get("ports", 0, "containerPort") != 8080 {
 		t.Errorf("the proxy listens on %s, the container port is %v", cfg.Server.Listen, c.get("ports", 0, "containerPort"))
 	}
+	// With several replicas the proxies share a Redis: the one in redis.yaml.
+	redis := ms["Deployment/g2p-bank-proxy-redis"]
+	redisPod := manifest(redis.get("spec", "template", "spec").(map[string]any))
+	redisPort := ms["Service/g2p-bank-proxy-redis"].get("spec", "ports", 0, "port")
+	if cfg.Redis.Addr != fmt.Sprintf("g2p-bank-proxy-redis:%v", redisPort) {
+		t.Errorf("redis.addr %q does not name the Redis service (port %v)", cfg.Redis.Addr, redisPort)
+	}
+	if key := redisPod.str("containers", 0, "env", 0, "valueFrom", "secretKeyRef", "key"); cfg.Redis.Password != "test-secret-"+key {
+		t.Errorf("Redis reads its password from secret key %q, the proxy from redis.password_file", key)
+	}
+	if redisPod.get("securityContext", "runAsNonRoot") != true || redisPod.get("containers", 0, "securityContext", "readOnlyRootFilesystem") != true {
+		t.Error("the Redis pod must run as non-root with a read-only root file system")
+	}
+	if np := ms["NetworkPolicy/g2p-bank-proxy-redis"]; np.str("spec", "ingress", 0, "from", 0, "podSelector", "matchLabels", "app.kubernetes.io/name") !=
+		d.str("spec", "template", "metadata", "labels", "app.kubernetes.io/name") {
+		t.Error("the Redis NetworkPolicy must admit the proxy's pods")
+	}
+
 	grace := time.Duration(pod.get("terminationGracePeriodSeconds").(int)) * time.Second
 	preStop := time.Duration(c.get("lifecycle", "preStop", "sleep", "seconds").(int)) * time.Second
 	if grace <= cfg.Server.ShutdownTimeout+preStop {
@@ -167,7 +186,7 @@ func secretNames(m map[string]any) []string {
 func loadWithSecrets(t *testing.T, text, secretDir string, names []string) *config.Config {
 	t.Helper()
 	tmp := t.TempDir()
-	referenced := regexp.MustCompile(regexp.QuoteMeta(secretDir) + `([A-Za-z0-9._-]+)`).FindAllStringSubmatch(text, -1)
+	referenced := regexp.MustCompile(regexp.QuoteMeta(secretDir)+`([A-Za-z0-9._-]+)`).FindAllStringSubmatch(text, -1)
 	for _, r := range referenced {
 		if !slices.Contains(names, r[1]) {
 			t.Errorf("the configuration reads %s%s, which the secret does not provide", secretDir, r[1])

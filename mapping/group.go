@@ -131,7 +131,8 @@ func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, e
 		}
 		r.logWrite(ctx, "group members created", zap.Int64("group_id", groupID), zap.Int64s("partner_ids", memberIDs))
 	}
-	return r.readGroup(ctx, groupID)
+	grp, err := r.readGroup(ctx, groupID)
+	return grp, savedButUnread("group", groupID, err)
 }
 
 // retryStaleBank runs write; when Odoo refuses a cached bank id that no

@@ -38,7 +38,8 @@ func (r *Registry) CreateIndividual(ctx context.Context, req *IndividualRequest)
 		return Individual{}, FromOdoo(err)
 	}
 	r.logWrite(ctx, "individual created", zap.Int64("partner_id", id), zap.Strings("accounts", describeAccounts(d)))
-	return r.readIndividual(ctx, id)
+	ind, err := r.readIndividual(ctx, id)
+	return ind, savedButUnread("individual", id, err)
 }
 
 // GetIndividual returns the active individual registrant id (one Odoo call).

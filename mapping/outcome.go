@@ -90,8 +90,9 @@ func (w *outcomeOdoo) Create(ctx context.Context, model string, vals odoo.Values
 		if q, ok := naturalKey(model, vals, since); ok {
 			id, found, err := w.find(ctx, q)
 			if err != nil {
-				// Creating without knowing could make a twin.
-				return 0, err
+				// Creating without knowing could make a twin, and the
+				// earlier attempt's outcome is still unknown.
+				return 0, outcomeUnknown(model, err)
 			}
 			if found {
 				w.log.Info("earlier attempt's record found; not creating again", zap.String("model", model), zap.Int64("id", id))
@@ -232,19 +233,21 @@ func naturalKey(model string, vals odoo.Values, since time.Time) (lookup, bool) 
 	return lookup{}, false
 }
 
-// find runs q; found only when exactly one record matches (several
-// candidates cannot be told apart: the outcome stays unknown) or, for a
-// unique key, the first.
+// find runs q and returns the newest match. Several matches (the same
+// registrant sent twice within the window by other requests) are logged:
+// the newest is the likeliest to be ours, and creating yet another would
+// only add a twin.
 func (w *outcomeOdoo) find(ctx context.Context, q lookup) (int64, bool, error) {
 	inactive := false
-	recs, err := w.Odoo.SearchRead(ctx, q.model, q.domain, []string{"id"}, odoo.Options{Order: "id asc", Limit: 2, ActiveTest: &inactive})
-	if err != nil {
+	recs, err := w.Odoo.SearchRead(ctx, q.model, q.domain, []string{"id"}, odoo.Options{Order: "id desc", Limit: 2, ActiveTest: &inactive})
+	if err != nil || len(recs) == 0 {
 		return 0, false, err
 	}
-	if len(recs) == 1 || (q.unique && len(recs) > 0) {
-		return recs[0].ID(), true, nil
+	if len(recs) > 1 && !q.unique {
+		w.log.Warn("several records match a lost write's natural key; taking the newest",
+			zap.String("model", q.model), zap.Int64("id", recs[0].ID()), zap.Int64("other_id", recs[1].ID()))
 	}
-	return 0, false, nil
+	return recs[0].ID(), true, nil
 }
 
 type regKey struct {
@@ -347,4 +350,26 @@ func holds(r odoo.Record, vals odoo.Values) bool {
 		}
 	}
 	return true
+}
+
+// savedButUnread turns the failure of the read-back after a successful
+// write into upstream_outcome_unknown: the client must not take the 5xx for
+// "nothing happened" and write again without its Idempotency-Key (a repeat
+// with the key finds the record). Other errors (nil, not found) pass.
+func savedButUnread(what string, id int64, err error) error {
+	e, ok := AsError(err)
+	if !ok {
+		return err
+	}
+	switch e.Code {
+	case CodeUpstreamError, CodeUpstreamUnavailable, CodeUpstreamTimeout, CodeUpstreamAuthFailed, CodeUpstreamForbidden:
+	default:
+		return err
+	}
+	saved := fmt.Sprintf("the %s was saved", what)
+	if id != 0 {
+		saved = fmt.Sprintf("the %s was saved (id %d)", what, id)
+	}
+	return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: e,
+		Message: saved + " but could not be read back from the registry; repeat the request with the same Idempotency-Key to get it"}
 }

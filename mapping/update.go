@@ -124,7 +124,7 @@ func (r *Registry) UpdateIndividuals(ctx context.Context, idTypeName string, ite
 	}
 	recs, err := r.odoo.WebRead(ctx, modelPartner, written, individualSpec(), odoo.Options{})
 	if err != nil {
-		return nil, FromOdoo(err)
+		return nil, savedButUnread("update", 0, FromOdoo(err))
 	}
 	byID := map[int64]odoo.Record{}
 	for _, rec := range recs {
@@ -222,15 +222,35 @@ func (r *Registry) findTargets(ctx context.Context, t idType, items []UpdateIndi
 
 // writeUpdate writes one item in one call. A bank id that vanished since it
 // was cached is resolved again and the write retried once.
+//
+// The write is computed against the record as read before; a concurrent
+// update of the same registrant may have added one of the same accounts
+// since, and Odoo then refuses the whole write (unique constraint, one
+// transaction: nothing applied, so this item's other accounts would be
+// lost). The record is read again and the write recomputed, a few times.
 func (r *Registry) writeUpdate(ctx context.Context, target odoo.Record, d *registrantDraft, banks map[string]Bank) error {
-	return r.retryStaleBank(ctx, []*registrantDraft{d}, &banks, func() error {
-		vals := updateValues(target, d, banks)
-		if len(vals) == 0 {
-			return nil
+	for attempt := 1; ; attempt++ {
+		err := r.retryStaleBank(ctx, []*registrantDraft{d}, &banks, func() error {
+			vals := updateValues(target, d, banks)
+			if len(vals) == 0 {
+				return nil
+			}
+			return r.odoo.Write(ctx, modelPartner, []int64{target.ID()}, vals, odoo.Options{})
+		})
+		if attempt == maxStaleWrites || !odoo.IsKind(err, odoo.KindUnique) {
+			return err
 		}
-		return r.odoo.Write(ctx, modelPartner, []int64{target.ID()}, vals, odoo.Options{})
-	})
+		inactive := false
+		recs, rerr := r.odoo.WebRead(ctx, modelPartner, []int64{target.ID()}, updateSpec(), odoo.Options{ActiveTest: &inactive})
+		if rerr != nil || len(recs) == 0 {
+			return err
+		}
+		target = recs[0]
+	}
 }
+
+// maxStaleWrites bounds the recomputed writes of one update item.
+const maxStaleWrites = 3
 
 // updateValues computes the write of one item against the stored record.
 func updateValues(target odoo.Record, d *registrantDraft, banks map[string]Bank) odoo.Values {

@@ -324,3 +324,56 @@ func anyString(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// A wrong secret stays wrong: each further refusal doubles the wait, so a
+// fleet of replicas behind one IP cannot keep Odoo's lock-out going.
+func TestAuthBackoffDoublesWhileRefusedAndResetsOnSuccess(t *testing.T) {
+	f := newFake(t, XMLRPC, func(rpcCall) reply { return recordedReply(t, XMLRPC, "01-handshake/07-execute_kw-ok") })
+	var accept atomic.Bool
+	f.authReply = func() reply {
+		if accept.Load() {
+			return f.result(int64(2))
+		}
+		return f.result(false)
+	}
+	c := f.client(t, func(cfg *Config) { cfg.AuthBackoff = 10 * time.Second }, nil)
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ctx := context.Background()
+
+	// Refusal n is followed by a wait of 10s * 2^(n-1).
+	for n, wait := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second} {
+		if _, err := c.Authenticate(ctx); !IsKind(err, KindAuthFailed) {
+			t.Fatalf("attempt %d: %v", n+1, err)
+		}
+		advance(wait - time.Second)
+		c.Authenticate(ctx) // still inside the back-off: served from cache
+		if got := f.authCalls.Load(); got != int64(n+1) {
+			t.Fatalf("after refusal %d: %d authenticate calls, want %d (back-off %v)", n+1, got, n+1, wait)
+		}
+		advance(time.Second)
+	}
+	accept.Store(true)
+	if _, err := c.Authenticate(ctx); err != nil {
+		t.Fatalf("accepted: %v", err)
+	}
+	// A success resets the run: the next refusal waits the base back-off.
+	c.forget(c.gen)
+	accept.Store(false)
+	c.Authenticate(ctx)
+	calls := f.authCalls.Load()
+	advance(10 * time.Second)
+	c.Authenticate(ctx)
+	if got := f.authCalls.Load(); got != calls+1 {
+		t.Errorf("after a success the back-off did not reset: %d calls, want %d", got, calls+1)
+	}
+}
+
+func TestAuthBackoffIsCapped(t *testing.T) {
+	c := &Client{cfg: Config{AuthBackoff: 15 * time.Second}, failures: 60}
+	if got := c.authBackoffLocked(); got != maxAuthBackoff {
+		t.Errorf("back-off after 60 refusals = %v, want the cap %v", got, maxAuthBackoff)
+	}
+}

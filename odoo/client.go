@@ -39,6 +39,24 @@ type Client struct {
 	gen        uint64
 	failErr    error // last authentication refusal, served during back-off
 	failedAt   time.Time
+	failures   int // consecutive refusals: the back-off doubles with each
+}
+
+// maxAuthBackoff caps the doubling back-off after refused logins. Even at
+// the base back-off, two replicas behind one IP would approach Odoo's
+// 5-failures-a-minute lock-out; doubling keeps any number of replicas well
+// below it once the secret is known to be wrong.
+const maxAuthBackoff = 10 * time.Minute
+
+// authBackoffLocked is the wait after the current run of refusals:
+// cfg.AuthBackoff, doubled for every further consecutive refusal, capped
+// at maxAuthBackoff. c.mu must be held.
+func (c *Client) authBackoffLocked() time.Duration {
+	d := c.cfg.AuthBackoff
+	for i := 1; i < c.failures && d < maxAuthBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxAuthBackoff)
 }
 
 // New validates cfg, fills in defaults and returns a client. It does not
@@ -153,7 +171,8 @@ func (c *Client) common(ctx context.Context, method string, args []any) (any, er
 
 // Authenticate returns the uid for the configured login and secret. The uid
 // is cached. A refusal (authenticate answers false) is *Error{Kind:
-// KindAuthFailed}; for cfg.AuthBackoff afterwards every call gets that
+// KindAuthFailed}; for cfg.AuthBackoff afterwards (doubling with every
+// further consecutive refusal, up to maxAuthBackoff) every call gets that
 // error without contacting Odoo, so the proxy can never trip Odoo's
 // 5-failures-per-IP lock-out. Concurrent callers share one authenticate.
 func (c *Client) Authenticate(ctx context.Context) (int64, error) {
@@ -198,7 +217,7 @@ func (c *Client) cachedAuth() (uid int64, gen uint64, err error, ok bool) {
 	if c.uid != 0 {
 		return c.uid, c.gen, nil, true
 	}
-	if c.failErr != nil && c.now().Sub(c.failedAt) < c.cfg.AuthBackoff {
+	if c.failErr != nil && c.now().Sub(c.failedAt) < c.authBackoffLocked() {
 		return 0, 0, c.failErr, true
 	}
 	return 0, 0, nil, false
@@ -213,7 +232,7 @@ func (c *Client) storeAuth(res any, err error) (authResult, error) {
 		case int64:
 			if v > 0 {
 				c.mu.Lock()
-				c.uid, c.failErr = v, nil
+				c.uid, c.failErr, c.failures = v, nil, 0
 				c.gen++
 				a := authResult{v, c.gen}
 				c.mu.Unlock()
@@ -237,9 +256,11 @@ func (c *Client) storeAuth(res any, err error) (authResult, error) {
 		}
 		c.mu.Lock()
 		c.uid, c.failErr, c.failedAt = 0, err, c.now()
+		c.failures++
+		backoff := c.authBackoffLocked()
 		c.mu.Unlock()
 		c.log.Warn("authentication refused; backing off", zap.String("db", c.cfg.DB),
-			zap.String("login", c.cfg.Login), zap.Duration("backoff", c.cfg.AuthBackoff), zap.Error(err))
+			zap.String("login", c.cfg.Login), zap.Duration("backoff", backoff), zap.Error(err))
 	}
 	return authResult{}, err
 }

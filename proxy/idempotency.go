@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
 )
@@ -34,6 +35,13 @@ type idempotencyKeeper struct {
 	store idempotency.Store
 	ttl   time.Duration // how long an answer is replayed
 	lease time.Duration // how long an unfinished attempt holds its key
+}
+
+func newIdempotencyKeeper(c config.Idempotency, store idempotency.Store) *idempotencyKeeper {
+	if store == nil {
+		store = idempotency.NewMemory()
+	}
+	return &idempotencyKeeper{store: store, ttl: c.TTL, lease: c.Lease}
 }
 
 // idempotency makes POST, PUT, PATCH and DELETE requests carrying an

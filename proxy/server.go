@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
@@ -25,6 +26,9 @@ type Deps struct {
 	Registry RegistryService
 	Accounts AccountsService
 	Upstream Pinger
+	// Idempotency stores Idempotency-Key answers; nil = in memory (one
+	// instance). Several instances share an idempotency.Redis.
+	Idempotency idempotency.Store
 }
 
 // Pinger is the part of the Odoo client the readiness probe needs.
@@ -41,6 +45,7 @@ type Server struct {
 	keys   []clientKey
 	engine *gin.Engine
 	http   *http.Server
+	idem   *idempotencyKeeper
 }
 
 func init() {
@@ -65,6 +70,7 @@ func New(cfg *config.Config, deps Deps, log *zap.Logger) (*Server, error) {
 		log = zap.NewNop()
 	}
 	s := &Server{cfg: cfg, deps: deps, log: log, keys: newClientKeys(cfg.Auth.APIKeys)}
+	s.idem = newIdempotencyKeeper(cfg.Idempotency, deps.Idempotency)
 	s.engine = s.routes()
 	sc := cfg.Server
 	s.http = &http.Server{
@@ -103,7 +109,7 @@ func (s *Server) routes() *gin.Engine {
 	if s.deps.Upstream != nil {
 		e.GET("/readyz", s.readyz)
 	}
-	api := e.Group(s.cfg.Server.BasePath, s.authenticate)
+	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.idempotency)
 	s.registerRegistryRoutes(api)
 	if s.deps.Accounts != nil {
 		s.registerAccountRoutes(api, s.deps.Accounts)

@@ -30,18 +30,23 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	registry := mapping.NewRegistry(client, mapping.RegistryOptions{
+	store, locker := sharedState(cfg.Redis)
+	// Lost write answers are resolved for every service (outcome.go).
+	upstream := mapping.ResolveOutcomes(client, cfg.Registry.OutcomeLookup, log.Named("outcome"))
+	registry := mapping.NewRegistry(upstream, mapping.RegistryOptions{
 		DefaultPageSize:   cfg.Registry.DefaultPageSize,
 		MaxPageSize:       cfg.Registry.MaxPageSize,
 		BankCacheTTL:      cfg.Registry.BankCacheTTL,
 		ReferenceCacheTTL: cfg.Registry.ReferenceCacheTTL,
+		OutcomeLookup:     cfg.Registry.OutcomeLookup,
+		BankLocker:        locker,
 	}, log.Named("registry"))
-	accounts := mapping.NewAccounts(client, registry.Banks(), mapping.AccountsOptions{
+	accounts := mapping.NewAccounts(upstream, registry.Banks(), mapping.AccountsOptions{
 		DefaultPageSize: cfg.Registry.DefaultPageSize,
 		MaxPageSize:     cfg.Registry.MaxPageSize,
 		SettleDelay:     settleDelay(cfg.Registry.FeedSettleDelay),
 	}, log.Named("accounts"))
-	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client}, log)
+	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client, Idempotency: store}, log)
 }
 
 func odooConfig(c config.Odoo) odoo.Config {
@@ -56,6 +61,8 @@ func odooConfig(c config.Odoo) odoo.Config {
 		Lang:           c.Lang,
 		MaxConns:       c.MaxConns,
 		AuthBackoff:    c.AuthBackoff,
+		Retry:          odoo.RetryPolicy{Attempts: c.RetryAttempts},
+		Breaker:        breakerPolicy(c),
 	}
 }
 
