@@ -23,7 +23,7 @@ func NewMemory() *Memory {
 }
 
 // Claim implements Store.
-func (m *Memory) Claim(_ context.Context, key string, e Entry, lease time.Duration) (Entry, bool, bool, error) {
+func (m *Memory) Claim(_ context.Context, key string, e Entry, ttl time.Duration) (Entry, bool, bool, error) {
 	v, err := encode(e)
 	if err != nil {
 		return Entry{}, false, false, err
@@ -34,10 +34,10 @@ func (m *Memory) Claim(_ context.Context, key string, e Entry, lease time.Durati
 	if err != nil {
 		return Entry{}, false, false, err
 	}
-	if !claimable(prev, ok, e.Fingerprint) {
+	if !claimable(prev, ok, e.Fingerprint, time.Now()) {
 		return prev, ok, false, nil
 	}
-	m.cache.Set(key, v, lease)
+	m.cache.Set(key, v, ttl)
 	return prev, ok, true, nil
 }
 

@@ -27,24 +27,31 @@ func NewRedis(client *redis.Client, prefix string) *Redis {
 }
 
 // claimScript: KEYS[1] key; ARGV[1] new value, ARGV[2] fingerprint,
-// ARGV[3] lease in ms. Returns {claimed (0/1), previous value or ""}.
-// The rule is claimable's: free, or Unknown with the same fingerprint.
+// ARGV[3] ttl in ms, ARGV[4] now in Unix ms. Returns {claimed (0/1),
+// previous value or ""}. The rule is claimable's: free, or the same
+// fingerprint and Unknown or InFlight with a lapsed lease.
 var claimScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v and (string.sub(v, 1, 1) ~= 'U' or string.sub(v, 2, 1 + string.len(ARGV[2])) ~= ARGV[2]) then
-  return {0, v}
+if v then
+  local state = string.sub(v, 1, 1)
+  local fp = string.sub(v, 2, 1 + string.len(ARGV[2]))
+  local lease = tonumber(string.sub(v, 2 + string.len(ARGV[2]), 1 + string.len(ARGV[2]) + 16))
+  local lapsed = state == 'F' and lease ~= nil and lease <= tonumber(ARGV[4])
+  if fp ~= ARGV[2] or not (state == 'U' or lapsed) then
+    return {0, v}
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {1, v or ''}
 `)
 
 // Claim implements Store.
-func (r *Redis) Claim(ctx context.Context, key string, e Entry, lease time.Duration) (Entry, bool, bool, error) {
+func (r *Redis) Claim(ctx context.Context, key string, e Entry, ttl time.Duration) (Entry, bool, bool, error) {
 	v, err := encode(e)
 	if err != nil {
 		return Entry{}, false, false, err
 	}
-	res, err := claimScript.Run(ctx, r.client, []string{r.prefix + "idem:" + key}, v, e.Fingerprint, lease.Milliseconds()).Slice()
+	res, err := claimScript.Run(ctx, r.client, []string{r.prefix + "idem:" + key}, v, e.Fingerprint, ttl.Milliseconds(), time.Now().UnixMilli()).Slice()
 	if err != nil {
 		return Entry{}, false, false, fmt.Errorf("idempotency: redis: %w", err)
 	}

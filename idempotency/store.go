@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -19,8 +20,9 @@ import (
 type State byte
 
 const (
-	// InFlight: an attempt holds the key; others get 409 until it ends or
-	// its lease expires.
+	// InFlight: an attempt holds the key until LeaseUntil; others get 409.
+	// An attempt whose lease ran out (its instance died) counts as Unknown:
+	// it may have written.
 	InFlight State = 'F'
 	// Done: the answer is final and is replayed.
 	Done State = 'D'
@@ -46,12 +48,18 @@ type Entry struct {
 	Fingerprint string
 	Response    *Response // State Done
 	// UnknownSince is the start of the first attempt whose outcome is
-	// unknown (zero if none).
+	// unknown: of the attempt itself while InFlight, so that a lapsed lease
+	// is an unknown outcome from then (zero if none).
 	UnknownSince time.Time
+	// LeaseUntil ends an InFlight attempt's hold on the key.
+	LeaseUntil time.Time
 }
 
 // FingerprintLen is the length of Entry.Fingerprint (hex SHA-256).
 const FingerprintLen = 64
+
+// leaseLen is the width of the lease field: Unix milliseconds, zero-padded.
+const leaseLen = 16
 
 // ErrBadEntry reports a stored value that cannot be decoded.
 var ErrBadEntry = errors.New("idempotency: undecodable entry")
@@ -60,10 +68,11 @@ var ErrBadEntry = errors.New("idempotency: undecodable entry")
 // methods are safe for concurrent use, also across processes for Redis.
 type Store interface {
 	// Claim gives the caller the key for a new attempt, storing e (state
-	// InFlight) for lease, when the key is free or holds an Unknown entry
-	// with the same fingerprint. It returns the entry the key held before
-	// (ok false if none) and whether the caller now holds the key.
-	Claim(ctx context.Context, key string, e Entry, lease time.Duration) (prev Entry, ok, claimed bool, err error)
+	// InFlight, with its LeaseUntil) for ttl, when the key is free, or
+	// holds an Unknown entry or an InFlight one whose lease ran out, with
+	// the same fingerprint. It returns the entry the key held before (ok
+	// false if none) and whether the caller now holds the key.
+	Claim(ctx context.Context, key string, e Entry, ttl time.Duration) (prev Entry, ok, claimed bool, err error)
 	// Put replaces the entry of key, keeping it for ttl.
 	Put(ctx context.Context, key string, e Entry, ttl time.Duration) error
 	// Delete forgets key.
@@ -76,8 +85,8 @@ type payload struct {
 	UnknownSince time.Time `json:"unknown_since,omitzero"`
 }
 
-// encode lays an entry out as state byte, fingerprint, JSON: a Redis script
-// reads the first two without a JSON parser.
+// encode lays an entry out as state byte, fingerprint, lease end, JSON: a
+// Redis script reads the first three without a JSON parser.
 func encode(e Entry) (string, error) {
 	if len(e.Fingerprint) != FingerprintLen {
 		return "", fmt.Errorf("idempotency: fingerprint must be %d characters", FingerprintLen)
@@ -86,21 +95,38 @@ func encode(e Entry) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(e.State) + e.Fingerprint + string(b), nil
+	var lease int64
+	if !e.LeaseUntil.IsZero() {
+		lease = e.LeaseUntil.UnixMilli()
+	}
+	return fmt.Sprintf("%c%s%0*d%s", e.State, e.Fingerprint, leaseLen, lease, b), nil
 }
 
 func decode(s string) (Entry, error) {
-	if len(s) < 1+FingerprintLen {
+	const head = 1 + FingerprintLen + leaseLen
+	if len(s) < head {
 		return Entry{}, ErrBadEntry
 	}
-	var p payload
-	if err := json.Unmarshal([]byte(s[1+FingerprintLen:]), &p); err != nil {
+	lease, err := strconv.ParseInt(s[1+FingerprintLen:head], 10, 64)
+	if err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrBadEntry, err)
 	}
-	return Entry{State: State(s[0]), Fingerprint: s[1 : 1+FingerprintLen], Response: p.Response, UnknownSince: p.UnknownSince}, nil
+	var p payload
+	if err := json.Unmarshal([]byte(s[head:]), &p); err != nil {
+		return Entry{}, fmt.Errorf("%w: %v", ErrBadEntry, err)
+	}
+	e := Entry{State: State(s[0]), Fingerprint: s[1 : 1+FingerprintLen], Response: p.Response, UnknownSince: p.UnknownSince}
+	if lease > 0 {
+		e.LeaseUntil = time.UnixMilli(lease)
+	}
+	return e, nil
 }
 
 // claimable is the rule both stores apply in Claim.
-func claimable(prev Entry, ok bool, fingerprint string) bool {
-	return !ok || (prev.State == Unknown && prev.Fingerprint == fingerprint)
+func claimable(prev Entry, ok bool, fingerprint string, now time.Time) bool {
+	if !ok {
+		return true
+	}
+	lapsed := prev.State == InFlight && !now.Before(prev.LeaseUntil)
+	return prev.Fingerprint == fingerprint && (prev.State == Unknown || lapsed)
 }

@@ -30,7 +30,7 @@ func TestStoreClaimRules(t *testing.T) {
 		a, b := fp("request a"), fp("request b")
 		claim := func(f string) (Entry, bool, bool) {
 			t.Helper()
-			prev, ok, claimed, err := s.Claim(ctx, "k", Entry{State: InFlight, Fingerprint: f}, time.Minute)
+			prev, ok, claimed, err := s.Claim(ctx, "k", Entry{State: InFlight, Fingerprint: f, LeaseUntil: time.Now().Add(time.Minute)}, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,22 +70,34 @@ func TestStoreClaimRules(t *testing.T) {
 	})
 }
 
-func TestStoreLeaseExpires(t *testing.T) {
+// An attempt whose instance died: once its lease lapses, the same request
+// may claim the key, and learns that the dead attempt's outcome is unknown
+// since it started; another request still may not.
+func TestStoreLapsedLeaseIsAnUnknownOutcome(t *testing.T) {
 	stores(t, func(t *testing.T, s Store) {
 		ctx := context.Background()
-		if _, _, claimed, err := s.Claim(ctx, "k", Entry{State: InFlight, Fingerprint: fp("x")}, 30*time.Millisecond); err != nil || !claimed {
+		started := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		dead := Entry{State: InFlight, Fingerprint: fp("x"), UnknownSince: started, LeaseUntil: time.Now().Add(30 * time.Millisecond)}
+		if _, _, claimed, err := s.Claim(ctx, "k", dead, time.Hour); err != nil || !claimed {
 			t.Fatal(claimed, err)
 		}
+		next := Entry{State: InFlight, Fingerprint: fp("x"), LeaseUntil: time.Now().Add(time.Minute)}
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			_, _, claimed, err := s.Claim(ctx, "k", Entry{State: InFlight, Fingerprint: fp("x")}, time.Minute)
+			if _, _, claimed, _ := s.Claim(ctx, "k", Entry{State: InFlight, Fingerprint: fp("other"), LeaseUntil: next.LeaseUntil}, time.Hour); claimed {
+				t.Fatal("another request claimed a key whose attempt may have written")
+			}
+			prev, _, claimed, err := s.Claim(ctx, "k", next, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if claimed {
+				if prev.State != InFlight || !prev.UnknownSince.Equal(started) {
+					t.Errorf("previous entry %+v, want the dead attempt with its start", prev)
+				}
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatal("an expired lease still holds the key")
+				t.Fatal("a lapsed lease still holds the key")
 			}
 		}
 	})
@@ -97,7 +109,7 @@ func TestStoreClaimIsExclusive(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				_, _, claimed, err := s.Claim(context.Background(), "race", Entry{State: InFlight, Fingerprint: fp("r")}, time.Minute)
+				_, _, claimed, err := s.Claim(context.Background(), "race", Entry{State: InFlight, Fingerprint: fp("r"), LeaseUntil: time.Now().Add(time.Minute)}, time.Hour)
 				if err != nil {
 					t.Error(err)
 				}

@@ -150,9 +150,12 @@ func toBankAccount(r odoo.Record) BankAccount {
 }
 
 // ofRegistrant restricts an account search to the accounts of registrant
-// p; accounts of other partners (companies, users) are not resources here.
+// p; accounts of other partners (companies, users) and of archived
+// registrants (e.g. a group whose creation was compensated) are not
+// resources here.
 func ofRegistrant(p int64) odoo.Domain {
-	return odoo.Domain{odoo.Cond("partner_id", "=", p), odoo.Cond("partner_id.is_registrant", "=", true)}
+	return odoo.Domain{odoo.Cond("partner_id", "=", p), odoo.Cond("partner_id.is_registrant", "=", true),
+		odoo.Cond("partner_id.active", "=", true)}
 }
 
 func registrantNotFound(p int64) *Error {
@@ -166,14 +169,14 @@ func accountNotFound(p, id int64) *Error {
 // List returns the accounts of registrant p in Odoo's order, the archived
 // ones only when includeArchived is set. One Odoo call: the registrant and
 // its accounts (with their banks) in one web_read. Not found: the registrant
-// does not exist or is not a registrant.
+// does not exist, is not a registrant or is archived.
 func (a *Accounts) List(ctx context.Context, p int64, includeArchived bool) ([]BankAccount, error) {
-	spec := odoo.Spec{"is_registrant": odoo.Spec{}, "bank_ids": odoo.Spec{"fields": accountSpec()}}
+	spec := odoo.Spec{"is_registrant": odoo.Spec{}, "active": odoo.Spec{}, "bank_ids": odoo.Spec{"fields": accountSpec()}}
 	recs, err := a.odoo.WebRead(ctx, modelPartner, []int64{p}, spec, withArchived(odoo.Options{}))
 	if err != nil {
 		return nil, FromOdoo(err)
 	}
-	if len(recs) == 0 || !recs[0].Bool("is_registrant") {
+	if len(recs) == 0 || !recs[0].Bool("is_registrant") || !recs[0].Bool("active") {
 		return nil, registrantNotFound(p)
 	}
 	out := []BankAccount{}
@@ -237,10 +240,10 @@ func (a *Accounts) readBack(ctx context.Context, id int64) (BankAccount, error) 
 	return toBankAccount(recs[0]), nil
 }
 
-// requireRegistrant fails with not_found unless p is a registrant.
+// requireRegistrant fails with not_found unless p is an active registrant.
 func (a *Accounts) requireRegistrant(ctx context.Context, p int64) error {
 	recs, err := a.odoo.SearchRead(ctx, modelPartner, odoo.Domain{odoo.Cond("id", "=", p), odoo.Cond("is_registrant", "=", true)},
-		[]string{"id"}, withArchived(odoo.Options{Limit: 1}))
+		[]string{"id"}, odoo.Options{Limit: 1})
 	if err != nil {
 		return FromOdoo(err)
 	}
@@ -252,11 +255,14 @@ func (a *Accounts) requireRegistrant(ctx context.Context, p int64) error {
 
 // Create adds an account to registrant p. created is false when the
 // registrant already had the number, in any formatting: the stored account
-// is returned unchanged, or reactivated (with the bank and holder of the
-// request) when it was archived. Nothing is ever duplicated, including when
-// a concurrent request creates the same number first.
+// is returned unchanged when it is at the bank the request names (a number
+// at another bank is a conflict: PATCH re-points it), or reactivated (with
+// the bank and holder of the request) when it was archived. Nothing is ever
+// duplicated, including when a concurrent request creates the same number
+// first.
 //
-// Odoo calls: 1 for a number the registrant already has; 3 to reactivate
+// Odoo calls: 1 for a number the registrant already has (plus a directory
+// read for an uncached bank); 3 to reactivate
 // (search, write, read-back); 4 for a new account (search, registrant check,
 // create, read-back), plus the bank resolver's calls for an uncached bank.
 func (a *Accounts) Create(ctx context.Context, p int64, req *BankAccountRequest) (acc BankAccount, created bool, err error) {
@@ -269,7 +275,7 @@ func (a *Accounts) Create(ctx context.Context, p int64, req *BankAccountRequest)
 		return BankAccount{}, false, err
 	}
 	if found && existing.Bool("active") {
-		return toBankAccount(existing), false, nil
+		return a.sameAccount(ctx, p, existing, in)
 	}
 	if !found {
 		if err := a.requireRegistrant(ctx, p); err != nil {
@@ -301,7 +307,7 @@ func (a *Accounts) Create(ctx context.Context, p int64, req *BankAccountRequest)
 			existing, found, ferr := a.findByNumber(ctx, p, in.number)
 			if ferr == nil && found {
 				if existing.Bool("active") {
-					return toBankAccount(existing), false, nil
+					return a.sameAccount(ctx, p, existing, in)
 				}
 				acc, err := a.reactivate(ctx, existing, in, bank)
 				return acc, false, err
@@ -313,6 +319,36 @@ func (a *Accounts) Create(ctx context.Context, p int64, req *BankAccountRequest)
 		zap.String("acc_number", in.number.Masked()), zap.Int64("bank_id", bank.ID))
 	acc, err = a.readBack(ctx, id)
 	return acc, true, err
+}
+
+// sameAccount answers a POST of a number registrant p already has on the
+// active account existing: the account itself when the request names its
+// bank (a retry), a conflict when it names another one — silently
+// answering with the account at the old bank would let the client believe
+// the payment goes where it asked. The bank is only looked up, never
+// created, for this answer.
+func (a *Accounts) sameAccount(ctx context.Context, p int64, existing odoo.Record, in accountInput) (BankAccount, bool, error) {
+	acc := toBankAccount(existing)
+	bank, found, err := a.banks.Lookup(ctx, in.bank)
+	if err != nil {
+		if e, ok := AsError(err); ok && e.Code == CodeUnknownReference {
+			return BankAccount{}, false, &Error{Code: CodeUnknownReference, Message: e.Message, Fields: []FieldError{{Pointer: in.bankPointer(), Message: e.Message}}}
+		}
+		return BankAccount{}, false, err
+	}
+	if acc.Bank != nil && found && bank.ID == acc.Bank.ID {
+		return acc, false, nil
+	}
+	at := "no bank"
+	if acc.Bank != nil {
+		at = fmt.Sprintf("bank %d", acc.Bank.ID)
+		if acc.Bank.Name != nil {
+			at = fmt.Sprintf("bank %q (id %d)", *acc.Bank.Name, acc.Bank.ID)
+		}
+	}
+	msg := fmt.Sprintf("the registrant already has this number on bank account %d at %s, not at %s; "+
+		"to move the account, PATCH /registrants/%d/bank-accounts/%d with the new bank", acc.ID, at, in.bank, p, acc.ID)
+	return BankAccount{}, false, &Error{Code: CodeConflict, Message: msg, Fields: []FieldError{{Pointer: in.bankPointer(), Message: msg}}}
 }
 
 // reactivate unarchives an account re-added by a client, with the bank

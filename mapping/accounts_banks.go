@@ -15,8 +15,8 @@ type BankEntry struct {
 
 // Banks returns the bank directory as the resolver sees it, in id order,
 // archived banks included (active false): with name, the banks whose name
-// equals it after the resolver's normalisation (NFC, blanks collapsed, case
-// folded); with bic, the banks with that BIC (case and blanks ignored).
+// equals it after the resolver's normalisation (bankNameKey); with bic, the
+// banks with that BIC (case and blanks ignored, XXX branch = 8-character form).
 // When a request names a bank, the resolver uses the first active entry
 // this returns for the same name or BIC. One Odoo call.
 func (a *Accounts) Banks(ctx context.Context, name, bic string) ([]BankEntry, error) {
@@ -29,10 +29,10 @@ func (a *Accounts) Banks(ctx context.Context, name, bic string) ([]BankEntry, er
 	if err != nil {
 		return nil, FromOdoo(err)
 	}
-	nameKey, wantBIC := bankNameKey(name), normalizeBIC(bic)
+	nameKey, wantBIC := bankNameKey(name), bicKey(bic)
 	out := []BankEntry{}
 	for _, b := range dir {
-		if (nameKey != "" && bankNameKey(b.Name) != nameKey) || (wantBIC != "" && normalizeBIC(b.BIC) != wantBIC) {
+		if (nameKey != "" && bankNameKey(b.Name) != nameKey) || (wantBIC != "" && bicKey(b.BIC) != wantBIC) {
 			continue
 		}
 		e := BankEntry{ID: b.ID, Name: b.Name, Active: b.Active}

@@ -22,7 +22,7 @@ type BankRef struct {
 // key is the cache and in-flight key: the BIC when given, otherwise the
 // normalised name.
 func (r BankRef) key() string {
-	if bic := normalizeBIC(r.BIC); bic != "" {
+	if bic := bicKey(r.BIC); bic != "" {
 		return "bic:" + bic
 	}
 	return "name:" + bankNameKey(r.Name)
@@ -47,9 +47,10 @@ type Bank struct {
 // place that finds or creates banks; every endpoint that takes bank details
 // uses it.
 //
-// Matching: by BIC when one is given (case and blanks ignored), otherwise by
-// name compared after Unicode NFC, trimming, collapsing white space and case
-// folding; '%' and '_' are ordinary characters (the comparison happens in Go,
+// Matching: by BIC when one is given (case and blanks ignored, an 8-character
+// BIC equal to its 11-character form ending in XXX), otherwise by name
+// compared as bankNameKey does (NFKC, format characters dropped, white space
+// collapsed, case folded); '%' and '_' are ordinary characters (the comparison happens in Go,
 // never in an ilike pattern). Several matches: the lowest id wins, so every
 // proxy instance converges on the oldest bank.
 //
@@ -116,6 +117,32 @@ func (b *BankResolver) Resolve(ctx context.Context, ref BankRef) (Bank, error) {
 		return Bank{}, FromOdoo(err)
 	}
 	return v.(Bank), nil
+}
+
+// Lookup finds the bank ref names without creating or changing anything,
+// so a request can be checked completely before its first write. found is
+// false when Resolve would create the bank (or complete its BIC). Errors
+// are Resolve's: unknown_reference for an archived bank or an unknown BIC
+// without a name, upstream errors. Cost: none for a cached bank, otherwise
+// one directory read, shared by concurrent callers.
+func (b *BankResolver) Lookup(ctx context.Context, ref BankRef) (bank Bank, found bool, err error) {
+	if v, ok := b.cache.Get(ref.key()); ok {
+		return v.(Bank), true, nil
+	}
+	v, err, _ := b.sf.Do("directory", func() (any, error) {
+		return b.directory(context.WithoutCancel(ctx))
+	})
+	if err != nil {
+		return Bank{}, false, FromOdoo(err)
+	}
+	if bank, found, err = pickBank(v.([]Bank), ref); found || err != nil {
+		return bank, found, err
+	}
+	if normalizeBIC(ref.BIC) != "" && collapseSpace(cleanText(ref.Name)) == "" {
+		return Bank{}, false, &Error{Code: CodeUnknownReference,
+			Message: fmt.Sprintf("no bank with %s is known; send bank_name to create it", ref)}
+	}
+	return Bank{}, false, nil
 }
 
 func (b *BankResolver) resolve(ctx context.Context, ref BankRef) (Bank, error) {
@@ -220,11 +247,11 @@ func (b *BankResolver) directory(ctx context.Context) ([]Bank, error) {
 // banks match.
 func pickBank(banks []Bank, ref BankRef) (Bank, bool, error) {
 	var archived *Bank
-	bic, name := normalizeBIC(ref.BIC), bankNameKey(ref.Name)
+	bic, name := bicKey(ref.BIC), bankNameKey(ref.Name)
 	for i, bank := range banks {
 		match := false
 		if bic != "" {
-			match = normalizeBIC(bank.BIC) == bic
+			match = bicKey(bank.BIC) == bic
 		} else {
 			match = bankNameKey(bank.Name) == name
 		}

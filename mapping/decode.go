@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DecodeStrict decodes a JSON request body into v (a pointer to one of the
@@ -18,7 +20,17 @@ import (
 // (an account number sent as a number, say). A body that is not JSON at all
 // is invalid_json. The whole body is checked before anything is decoded, so
 // a client sees all its mistakes at once.
+//
+// Also refused: bytes that are not UTF-8 (invalid_json; encoding/json
+// would store U+FFFD in their place), null instead of the object or array,
+// and a key repeated in one object (encoding/json would keep the last, so
+// the client could not tell which value counts). A leading byte-order mark
+// is ignored (RFC 8259 §8.1 allows it).
 func DecodeStrict(body []byte, v any) error {
+	body = bytes.TrimPrefix(body, []byte("\uFEFF"))
+	if !utf8.Valid(body) {
+		return &Error{Code: CodeInvalidJSON, Message: fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", invalidUTF8At(body))}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var raw any
@@ -29,6 +41,17 @@ func DecodeStrict(body []byte, v any) error {
 		return &Error{Code: CodeInvalidJSON, Message: "the body holds more than one JSON value"}
 	}
 	var fe problems
+	if raw == nil {
+		want := "object"
+		if reflect.TypeOf(v).Elem().Kind() == reflect.Slice {
+			want = "array"
+		}
+		fe.add("", "the body must be a JSON %s, not null", want)
+		return fe.err()
+	}
+	// The body parsed, so its nesting is within encoding/json's limit and
+	// the token walk cannot fail or recurse deeper.
+	_ = duplicateKeys(json.NewDecoder(bytes.NewReader(body)), "", &fe)
 	checkWire(raw, reflect.TypeOf(v).Elem(), "", &fe)
 	if err := fe.err(); err != nil {
 		return err
@@ -38,6 +61,57 @@ func DecodeStrict(body []byte, v any) error {
 		return &Error{Code: CodeValidationFailed, Message: err.Error(), Cause: err}
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// duplicateKeys walks the next JSON value of dec token by token and records
+// every key that repeats an earlier key of the same object.
+func duplicateKeys(dec *json.Decoder, ptr string, fe *problems) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			k, _ := kt.(string)
+			kp := ptr + "/" + escapePointer(k)
+			if seen[k] {
+				fe.add(kp, "the key %q appears more than once in this object", k)
+			}
+			seen[k] = true
+			if err := duplicateKeys(dec, kp, fe); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := duplicateKeys(dec, ptr+"/"+strconv.Itoa(i), fe); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
 }
 
 func jsonSyntaxMessage(err error) string {
@@ -99,6 +173,12 @@ func checkWire(raw any, t reflect.Type, ptr string, fe *problems) {
 				fe.add(ptr+"/"+escapePointer(k), "unknown field")
 				continue
 			}
+			if s, ok := obj[k].(string); ok && multiLineKeys[k] {
+				if msg := checkMultiLineText(s); msg != "" {
+					fe.add(ptr+"/"+escapePointer(k), "%s", msg)
+				}
+				continue
+			}
 			checkWire(obj[k], ft, ptr+"/"+escapePointer(k), fe)
 		}
 	case reflect.Slice:
@@ -139,17 +219,47 @@ func checkWire(raw any, t reflect.Type, ptr string, fe *problems) {
 	}
 }
 
-// checkText refuses characters the registry cannot store or the wire
-// cannot carry: control characters other than tab and line breaks (U+0000
-// cannot be stored by PostgreSQL, XML 1.0 cannot carry the others) and the
-// non-characters U+FFFE/U+FFFF.
+// multiLineKeys are the request keys whose text may span lines.
+var multiLineKeys = map[string]bool{"address": true}
+
+// checkText refuses, in a single-line value (a name, a number), characters
+// the registry cannot store or the wire cannot carry — control characters
+// (U+0000 cannot be stored by PostgreSQL, XML 1.0 cannot carry the others),
+// the non-characters U+FFFE/U+FFFF — and those that make a value look
+// other than it is: tabs and line breaks (U+0085, U+2028/9 included) and
+// the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), which can make a name or number read backwards.
 func checkText(s string) string {
 	for _, r := range s {
-		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || r == 0xFFFE || r == 0xFFFF {
+		switch {
+		case unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF || r == 0x2028 || r == 0x2029:
 			return fmt.Sprintf("must not contain the control character %U", r)
+		case (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069):
+			return fmt.Sprintf("must not contain the bidirectional control character %U", r)
 		}
 	}
 	return ""
+}
+
+// checkMultiLineText is checkText for text that may span lines: tabs and
+// line breaks are allowed.
+func checkMultiLineText(s string) string {
+	return checkText(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// TextProblem says what is wrong with s as a single-line text value
+// (invalid UTF-8, control characters; see checkText), "" when nothing is.
+// Query parameters are checked with it like body text.
+func TextProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	return checkText(s)
 }
 
 func jsonKind(raw any) string {

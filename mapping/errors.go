@@ -39,6 +39,9 @@ const (
 	// CodeIdempotencyInProgress: the first request with this
 	// Idempotency-Key is still being processed.
 	CodeIdempotencyInProgress Code = "idempotency_in_progress"
+	// CodeUnsupportedMediaType: a body that is not JSON in UTF-8 by its
+	// Content-Type (another media type or charset).
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
 )
 
 // Legacy error codes of the original module (G2PErrorCodes), sent beside our
@@ -128,7 +131,11 @@ func (p *problems) err() error {
 		msg = p.fields[0].Pointer + ": " + msg
 	}
 	if len(p.fields) > 1 {
-		msg = fmt.Sprintf("%s (and %d more problems)", msg, len(p.fields)-1)
+		more := "problems"
+		if len(p.fields) == 2 {
+			more = "problem"
+		}
+		msg = fmt.Sprintf("%s (and %d more %s)", msg, len(p.fields)-1, more)
 	}
 	return &Error{Code: p.code, Message: msg, LegacyCode: p.legacy, Fields: p.fields}
 }

@@ -74,8 +74,8 @@ func parseCursor(s string) (feedPosition, bool) {
 		return feedPosition{}, false
 	}
 	t, err := time.Parse(time.DateTime, ts)
-	id, ierr := strconv.ParseInt(idText, 10, 64)
-	if err != nil || ierr != nil || id <= 0 {
+	id, idOK := ParseRecordID(idText)
+	if err != nil || !idOK {
 		return feedPosition{}, false
 	}
 	return feedPosition{sec: t.UTC(), id: id}, true

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -21,11 +22,19 @@ type memberDraft struct {
 //  2. all members in one batched create, each with its ids, phones, accounts
 //     and its membership (individual_membership_ids) — all or nothing.
 //
-// If step 2 fails the group is archived (write active=false), so neither an
-// orphan group nor orphan members remain visible. The group is then read
-// back with its members. Cost with cached banks and reference data: 3 Odoo
+// If step 2 fails the group and its bank accounts are archived (one write),
+// so neither an orphan group, its accounts nor orphan members remain
+// visible. Otherwise the group is read back with its members. Cost with cached banks and reference data: 3 Odoo
 // calls (2 without members).
-func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, error) {
+func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (grp Group, err error) {
+	r.withFreshReferences(func() error {
+		grp, err = r.createGroup(ctx, req)
+		return err
+	})
+	return grp, err
+}
+
+func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, error) {
 	v := r.validator()
 	g, err := v.registrant(ctx, &req.RegistrantFields, "", modeCreate)
 	if err != nil {
@@ -126,7 +135,9 @@ func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (Group, e
 			return err
 		})
 		if err != nil {
-			r.compensateGroup(ctx, groupID, err)
+			if cerr := r.compensateGroup(ctx, groupID, len(g.accounts) > 0, err); cerr != nil {
+				return Group{}, cerr
+			}
 			return Group{}, FromOdoo(err)
 		}
 		r.logWrite(ctx, "group members created", zap.Int64("group_id", groupID), zap.Int64s("partner_ids", memberIDs))
@@ -152,17 +163,38 @@ func (r *Registry) retryStaleBank(ctx context.Context, drafts []*registrantDraft
 	return write()
 }
 
-// compensateGroup archives a group whose members could not be created. The
-// group's own children stay with it, archived.
-func (r *Registry) compensateGroup(ctx context.Context, groupID int64, cause error) {
-	err := r.odoo.Write(context.WithoutCancel(ctx), modelPartner, []int64{groupID}, odoo.Values{"active": false}, odoo.Options{})
+// compensateGroup archives a group whose members could not be created,
+// with its own bank accounts in the same write: an archived partner's
+// accounts stay active otherwise, and the payment feed would offer them.
+// When the compensation fails too, the returned error tells the client
+// that the group may remain (a plain 502 would invite a blind retry and a
+// twin group).
+func (r *Registry) compensateGroup(ctx context.Context, groupID int64, hasAccounts bool, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	vals := odoo.Values{"active": false}
+	var err error
+	if hasAccounts {
+		var accs []odoo.Record
+		accs, err = r.odoo.SearchRead(ctx, modelAccount, odoo.Domain{odoo.Cond("partner_id", "=", groupID)}, []string{"id"}, odoo.Options{})
+		cmds := make([]any, 0, len(accs))
+		for _, a := range accs {
+			cmds = append(cmds, odoo.CmdUpdate(a.ID(), odoo.Values{"active": false}))
+		}
+		vals["bank_ids"] = cmds
+	}
+	if err == nil {
+		err = r.odoo.Write(ctx, modelPartner, []int64{groupID}, vals, odoo.Options{})
+	}
 	if err != nil {
 		r.log.Error("group members failed and archiving the group failed too: an orphan group remains",
 			zap.Int64("group_id", groupID), zap.String("client_id", ClientID(ctx)), zap.NamedError("cause", cause), zap.Error(err))
-		return
+		return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: cause, Message: fmt.Sprintf(
+			"the group's members could not be created and the group (id %d) could not be archived afterwards: "+
+				"it may exist without its members, active or archived; check GET /group/%d before sending the group again", groupID, groupID)}
 	}
-	r.log.Warn("group members failed; the group was archived", zap.Int64("group_id", groupID),
+	r.log.Warn("group members failed; the group and its bank accounts were archived", zap.Int64("group_id", groupID),
 		zap.String("client_id", ClientID(ctx)), zap.Error(cause))
+	return nil
 }
 
 // GetGroup returns the active group id with its members (one Odoo call).
@@ -182,10 +214,14 @@ func (r *Registry) readGroup(ctx context.Context, id int64) (Group, error) {
 }
 
 // SearchGroups returns one page of active groups and the total count in one
-// Odoo call; members (with all their children) only when withMembers.
+// Odoo call (two for a page past the end, see searchTotal); members (with
+// all their children) only when withMembers.
 func (r *Registry) SearchGroups(ctx context.Context, q SearchQuery, withMembers bool) (Page[Group], error) {
 	total, recs, err := r.odoo.WebSearchRead(ctx, modelPartner, searchDomain(true, q), groupSpec(withMembers),
 		odoo.Options{Limit: r.page(q.Limit), Offset: q.Offset, Order: searchOrder})
+	if err == nil && len(recs) == 0 && q.Offset > 0 {
+		total, err = r.searchTotal(ctx, searchDomain(true, q))
+	}
 	if err != nil {
 		return Page[Group]{}, FromOdoo(err)
 	}

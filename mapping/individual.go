@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.uber.org/zap"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
@@ -12,7 +13,15 @@ import (
 // creates the individual with all its registration ids, phone numbers and
 // bank accounts in one Odoo create (one transaction: all or nothing), then
 // reads it back. Cost with cached banks and reference data: 2 Odoo calls.
-func (r *Registry) CreateIndividual(ctx context.Context, req *IndividualRequest) (Individual, error) {
+func (r *Registry) CreateIndividual(ctx context.Context, req *IndividualRequest) (ind Individual, err error) {
+	r.withFreshReferences(func() error {
+		ind, err = r.createIndividual(ctx, req)
+		return err
+	})
+	return ind, err
+}
+
+func (r *Registry) createIndividual(ctx context.Context, req *IndividualRequest) (Individual, error) {
 	v := r.validator()
 	d, err := v.registrant(ctx, &req.RegistrantFields, "", modeCreate)
 	if err != nil {
@@ -68,9 +77,19 @@ func searchDomain(group bool, q SearchQuery) odoo.Domain {
 		d = append(d, odoo.Cond("id", "=", q.ID))
 	}
 	if q.Name != "" {
-		d = append(d, odoo.Cond("name", "like", likeLiteral(q.Name)))
+		// Names are stored NFC (cleanText): "Zoe\u0301" must find "Zoé".
+		d = append(d, odoo.Cond("name", "like", likeLiteral(norm.NFC.String(q.Name))))
 	}
 	return d
+}
+
+// searchTotal counts the registrants of domain. web_search_read answers a
+// length of 0 for a page past the end (it counts only when a page is full),
+// so a search past the end asks for the total this way: with limit 1 any
+// match fills the page, and Odoo runs search_count. One Odoo call.
+func (r *Registry) searchTotal(ctx context.Context, domain odoo.Domain) (int64, error) {
+	total, _, err := r.odoo.WebSearchRead(ctx, modelPartner, domain, odoo.Fields("id"), odoo.Options{Limit: 1})
+	return total, err
 }
 
 // searchOrder is res.partner's default order, which the original's
@@ -78,10 +97,14 @@ func searchDomain(group bool, q SearchQuery) odoo.Domain {
 const searchOrder = "complete_name asc, id desc"
 
 // SearchIndividuals returns one page of active individuals and the total
-// count, all children included, in one Odoo call (web_search_read).
+// count, all children included, in one Odoo call (web_search_read; two for
+// a page past the end, see searchTotal).
 func (r *Registry) SearchIndividuals(ctx context.Context, q SearchQuery) (Page[Individual], error) {
 	total, recs, err := r.odoo.WebSearchRead(ctx, modelPartner, searchDomain(false, q), individualSpec(),
 		odoo.Options{Limit: r.page(q.Limit), Offset: q.Offset, Order: searchOrder})
+	if err == nil && len(recs) == 0 && q.Offset > 0 {
+		total, err = r.searchTotal(ctx, searchDomain(false, q))
+	}
 	if err != nil {
 		return Page[Individual]{}, FromOdoo(err)
 	}

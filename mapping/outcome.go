@@ -373,3 +373,26 @@ func savedButUnread(what string, id int64, err error) error {
 	return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: e,
 		Message: saved + " but could not be read back from the registry; repeat the request with the same Idempotency-Key to get it"}
 }
+
+// StillUnknown keeps an unknown outcome unknown: when ctx carries an
+// earlier attempt whose outcome is unknown (WithPriorAttempt), this
+// attempt's upstream failure does not mean "nothing was written", so it is
+// reported as upstream_outcome_unknown. Other errors pass unchanged.
+func StillUnknown(ctx context.Context, err error) error {
+	if _, ok := priorAttempt(ctx); !ok || err == nil {
+		return err
+	}
+	e, ok := AsError(err)
+	if !ok {
+		if _, isOdoo := odoo.AsError(err); !isOdoo {
+			return err
+		}
+		e, _ = AsError(FromOdoo(err))
+	}
+	switch e.Code {
+	case CodeUpstreamError, CodeUpstreamUnavailable, CodeUpstreamTimeout, CodeUpstreamAuthFailed, CodeUpstreamForbidden:
+		return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: e,
+			Message: "an earlier attempt of this request may have been carried out, and this repeat failed before it could tell (" + e.Message + "); repeat it again with the same Idempotency-Key"}
+	}
+	return err
+}

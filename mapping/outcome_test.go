@@ -13,14 +13,14 @@ import (
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo/emulator"
 )
 
-// outcomeEnv is a Registry whose Odoo calls time out after 200ms, so that
+// outcomeEnv is a Registry whose Odoo calls time out after 500ms, so that
 // an injected delay makes a write's answer get lost while the write still
 // runs in the emulator (it finishes calls whose client gave up).
 func outcomeEnv(t *testing.T, lookup time.Duration) *testEnv {
 	t.Helper()
 	srv := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
 	c, err := odoo.New(odoo.Config{URL: srv.URL(), DB: srv.DB(), Login: "admin", Secret: "admin",
-		Timeout: 200 * time.Millisecond, Breaker: odoo.BreakerPolicy{Failures: -1}}, zap.NewNop())
+		Timeout: 500 * time.Millisecond, Breaker: odoo.BreakerPolicy{Failures: -1}}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,5 +168,30 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached")
 		}
+	}
+}
+
+func TestFailedReadBackAfterACreateIsOutcomeUnknown(t *testing.T) {
+	env := outcomeEnv(t, 200*time.Millisecond)
+	inject(env.srv, "res.partner", "web_read", -1, emulator.Injected{HTTPStatus: 503})
+	_, err := env.reg.CreateIndividual(context.Background(), decode[IndividualRequest](t, aminaBody))
+	if errCode(err) != CodeUpstreamOutcomeUnknown || !strings.Contains(err.Error(), "was saved") {
+		t.Errorf("err = %v; the registrant was created, so the client must not read a plain 503", err)
+	}
+	if n := registrantsWithNationalID(t, env.odoo, "1234567890"); n != 1 {
+		t.Errorf("%d registrants, want 1", n)
+	}
+}
+
+func TestRetryWhoseLookupFailsDoesNotCreate(t *testing.T) {
+	env := outcomeEnv(t, 200*time.Millisecond)
+	inject(env.srv, "res.partner", "search_read", -1, emulator.Injected{Fault: emulator.ServerFault("builtins.Exception", "boom")})
+	ctx := WithPriorAttempt(context.Background(), time.Now())
+	_, err := env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, aminaBody))
+	if errCode(err) != CodeUpstreamOutcomeUnknown {
+		t.Errorf("err = %v, want %s: the earlier attempt may have written", err, CodeUpstreamOutcomeUnknown)
+	}
+	if n := env.srv.CallsTo("res.partner", "create"); n != 0 {
+		t.Errorf("%d creates without knowing whether the first attempt wrote", n)
 	}
 }

@@ -155,6 +155,46 @@ func find[T any](ctx context.Context, d *referenceData, k refKind, match func(T,
 	return zero, false, nil
 }
 
+// flush forgets every cached list: the next lookups read Odoo again.
+func (d *referenceData) flush() { d.cache.Flush() }
+
+// referenceFKs name the foreign keys that point at reference data (id
+// types, group and membership kinds, genders); Odoo names the violated
+// constraint in its fault (transcripts/04 step 07).
+var referenceFKs = []string{"id_type_fkey", "kind_fkey", "kind_id_fkey", "gender_fkey"}
+
+// isReferenceFault reports whether Odoo refused a write because a
+// referenced configuration record no longer exists, and nothing else went
+// wrong (a failed compensation must not be repeated).
+func isReferenceFault(err error) bool {
+	if e, ok := AsError(err); ok && e.Code != CodeValidationFailed {
+		return false
+	}
+	for _, fk := range referenceFKs {
+		if isForeignKeyFault(err, fk) {
+			return true
+		}
+	}
+	return false
+}
+
+// withFreshReferences runs op, which validates a request against the
+// cached reference data and writes it. When Odoo refuses the write because
+// a cached record was deleted since (an id type deleted or re-created under
+// the same name), the cache is dropped and op runs once more against fresh
+// data, so the client gets the success or a 422 pointing at the name that
+// no longer exists, not a pointer-less "a referenced record does not
+// exist". op reports its outcome through its closure; its error is what
+// decides the retry.
+func (r *Registry) withFreshReferences(op func() error) {
+	if err := op(); !isReferenceFault(err) {
+		return
+	}
+	r.log.Warn("cached reference data no longer exists in the registry; validating again")
+	r.ref.flush()
+	_ = op()
+}
+
 func sameName(a, b string, exact bool) bool {
 	if exact {
 		return a == b

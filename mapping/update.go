@@ -41,13 +41,26 @@ type UpdateResult struct {
 // absent keys are left alone; registration ids are upserted by type; phone
 // numbers are appended when new (compared by digits); bank accounts are
 // matched by sanitized number among all the registrant's accounts, archived
-// ones included: known ones are kept, archived ones reactivated, new ones
-// added. When name is not sent but its parts change, and the stored name is
+// ones included: known ones are kept (moved to the bank the item names
+// when it differs), archived ones reactivated, new ones added. When name is not sent but its parts change, and the stored name is
 // the one composed from the stored parts, the name is composed again.
 //
 // Cost with cached banks and reference data: 1 search + 1 read before the
 // writes, 1 write per item, 1 read of the results.
-func (r *Registry) UpdateIndividuals(ctx context.Context, idTypeName string, items []UpdateIndividualRequest) ([]UpdateResult, error) {
+func (r *Registry) UpdateIndividuals(ctx context.Context, idTypeName string, items []UpdateIndividualRequest) (results []UpdateResult, err error) {
+	r.withFreshReferences(func() error {
+		results, err = r.updateIndividuals(ctx, idTypeName, items)
+		for _, res := range results {
+			if err == nil && isReferenceFault(res.Err) {
+				return res.Err // the batch runs again: re-sending it is safe
+			}
+		}
+		return err
+	})
+	return results, err
+}
+
+func (r *Registry) updateIndividuals(ctx context.Context, idTypeName string, items []UpdateIndividualRequest) ([]UpdateResult, error) {
 	v := r.validator()
 	typeName := cleanText(idTypeName)
 	var t idType
@@ -152,7 +165,7 @@ func updateSpec() odoo.Spec {
 		"is_registrant": odoo.Spec{}, "is_group": odoo.Spec{}, "active": odoo.Spec{},
 		"reg_ids":          odoo.Spec{"fields": odoo.Spec{"id_type": odoo.Spec{"fields": odoo.Spec{"name": odoo.Spec{}}}, "value": odoo.Spec{}}},
 		"phone_number_ids": odoo.Spec{"fields": odoo.Spec{"phone_no": odoo.Spec{}}},
-		"bank_ids":         odoo.Spec{"fields": odoo.Spec{"acc_number": odoo.Spec{}, "sanitized_acc_number": odoo.Spec{}, "active": odoo.Spec{}}},
+		"bank_ids":         odoo.Spec{"fields": odoo.Spec{"acc_number": odoo.Spec{}, "sanitized_acc_number": odoo.Spec{}, "active": odoo.Spec{}, "bank_id": odoo.Spec{}}},
 	}
 }
 
@@ -211,7 +224,7 @@ func (r *Registry) findTargets(ctx context.Context, t idType, items []UpdateIndi
 		case 1:
 			out[i] = matches[0]
 		default:
-			p.addCode(CodeConflict, "", ptr, "%d individuals have the %s ID %s; the update would be ambiguous", len(matches), t.Name, it.UpdateID)
+			p.addCode(CodeConflict, "", ptr, "%d individuals have the %s %s; the update would be ambiguous", len(matches), idLabel(t.Name), it.UpdateID)
 		}
 	}
 	if err := p.err(); err != nil {
@@ -305,6 +318,7 @@ func updateValues(target odoo.Record, d *registrantDraft, banks map[string]Bank)
 	type stored struct {
 		id     int64
 		active bool
+		bankID int64
 	}
 	known := map[string]stored{}
 	for _, acc := range target.Records("bank_ids") {
@@ -313,16 +327,30 @@ func updateValues(target odoo.Record, d *registrantDraft, banks map[string]Bank)
 			n, _ := acc.String("acc_number")
 			s = AccountNumber(n).Sanitized()
 		}
-		known[s] = stored{id: acc.ID(), active: acc.Bool("active")}
+		k := stored{id: acc.ID(), active: acc.Bool("active")}
+		if b, ok := acc.Many2One("bank_id"); ok {
+			k.bankID = b.ID
+		}
+		known[s] = k
 	}
 	var accounts []any
 	for _, a := range d.accounts {
 		k, ok := known[a.number.Sanitized()]
-		switch {
-		case !ok:
+		if !ok {
 			accounts = append(accounts, odoo.CmdCreate(a.values(banks)))
-		case !k.active:
-			accounts = append(accounts, odoo.CmdUpdate(k.id, odoo.Values{"active": true}))
+			continue
+		}
+		// The item is the client's statement of truth: a known number sent
+		// with another bank moves to that bank.
+		upd := odoo.Values{}
+		if !k.active {
+			upd["active"] = true
+		}
+		if bank := banks[a.bank.key()].ID; bank != k.bankID {
+			upd["bank_id"] = bank
+		}
+		if len(upd) > 0 {
+			accounts = append(accounts, odoo.CmdUpdate(k.id, upd))
 		}
 	}
 	if len(accounts) > 0 {

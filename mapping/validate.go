@@ -53,6 +53,9 @@ const (
 
 var (
 	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// earliestBirthdate: an earlier one is a typing error (a year of 0019
+	// or 1088), not a living beneficiary.
+	earliestBirthdate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // validator validates requests against the reference data.
@@ -150,7 +153,7 @@ func (v *validator) ids(ctx context.Context, items []RegistrationIDRequest, ptr 
 		}
 		seen[t.ID] = i
 		if value != "" && t.Validation != nil && !t.Validation.MatchString(value) {
-			v.p.addCode(CodeValidationFailed, LegacyIDType, ip+"/value", "The provided %s ID '%s' is invalid.", t.Name, value)
+			v.p.addCode(CodeValidationFailed, LegacyIDType, ip+"/value", "The provided %s '%s' is invalid.", idLabel(t.Name), value)
 			continue
 		}
 		vals := odoo.Values{"id_type": t.ID, "value": value}
@@ -171,6 +174,16 @@ func (v *validator) ids(ctx context.Context, items []RegistrationIDRequest, ptr 
 		d.ids = append(d.ids, idDraft{typeID: t.ID, typeName: t.Name, vals: vals})
 	}
 	return nil
+}
+
+// idLabel names an id type in a sentence the way the original's messages
+// do ("Passport ID"), without doubling the word for types already named so
+// ("National ID", not "National ID ID").
+func idLabel(typeName string) string {
+	if f := strings.Fields(typeName); len(f) > 0 && strings.EqualFold(f[len(f)-1], "ID") {
+		return typeName
+	}
+	return typeName + " ID"
 }
 
 // phoneKey compares phone numbers ignoring formatting: "+221 77-123" equals
@@ -251,6 +264,9 @@ func (v *validator) person(ctx context.Context, f *PersonFields, ptr string, d *
 	v.text(d.vals, "addl_name", f.AddlName, m)
 	v.text(d.vals, "birth_place", f.BirthPlace, m)
 	birth, hasBirth := v.date(d.vals, "birthdate", ptr+"/birthdate", f.Birthdate, m, false)
+	if hasBirth && birth.Before(earliestBirthdate) {
+		v.p.add(ptr+"/birthdate", "must not be before %s", earliestBirthdate.Format(dateLayout))
+	}
 	if reg, ok := d.vals["registration_date"].(string); ok && hasBirth {
 		if rt, _ := Date(reg).Time(); rt.Before(birth) {
 			v.p.add(ptr+"/registration_date", "must not be before the birthdate")
@@ -324,32 +340,57 @@ func (a accountDraft) values(banks map[string]Bank) odoo.Values {
 	return vals
 }
 
-// resolveBanks resolves the bank of every account of the drafts. Problems
-// (an archived bank, an unknown BIC) are reported per item.
+// resolveBanks resolves the bank of every account of the drafts in two
+// phases: every bank is looked up first, and only when all of them are
+// usable (none archived, no unknown BIC) are the missing ones created, so a
+// refused request leaves no bank behind. Problems are reported per item.
 func resolveBanks(ctx context.Context, r *BankResolver, drafts ...*registrantDraft) (map[string]Bank, error) {
 	banks := map[string]Bank{}
+	var missing []accountDraft
 	var p problems
+	report := func(a accountDraft, err error) error {
+		e, ok := AsError(err)
+		if !ok || e.Code != CodeUnknownReference {
+			return err
+		}
+		field := "/bank_name"
+		if a.bank.BIC != "" {
+			field = "/bic"
+		}
+		p.ref("", a.pointer+field, "%s", e.Message)
+		return nil
+	}
 	for _, d := range drafts {
 		for _, a := range d.accounts {
 			k := a.bank.key()
 			if _, done := banks[k]; done {
 				continue
 			}
-			bank, err := r.Resolve(ctx, a.bank)
+			bank, found, err := r.Lookup(ctx, a.bank)
+			banks[k] = bank // report once per bank
 			if err != nil {
-				if e, ok := AsError(err); ok && e.Code == CodeUnknownReference {
-					field := "/bank_name"
-					if a.bank.BIC != "" {
-						field = "/bic"
-					}
-					p.ref("", a.pointer+field, "%s", e.Message)
-					banks[k] = Bank{} // report once per bank
-					continue
+				if err := report(a, err); err != nil {
+					return nil, err
 				}
+				continue
+			}
+			if !found {
+				missing = append(missing, a)
+			}
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	for _, a := range missing {
+		bank, err := r.Resolve(ctx, a.bank)
+		if err != nil {
+			if err := report(a, err); err != nil {
 				return nil, err
 			}
-			banks[k] = bank
+			continue
 		}
+		banks[a.bank.key()] = bank
 	}
 	if err := p.err(); err != nil {
 		return nil, err

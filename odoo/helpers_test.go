@@ -196,6 +196,9 @@ type fakeOdoo struct {
 }
 
 func newFake(t testing.TB, proto Protocol, respond func(c rpcCall) reply) *fakeOdoo {
+	// Fakes answer with recorded replies from the handler goroutine, where
+	// t.Skip cannot stop the test: skip here, before it starts.
+	corpusDir(t)
 	f := &fakeOdoo{t: t, proto: proto, respond: respond}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)

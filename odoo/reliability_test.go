@@ -249,3 +249,36 @@ func TestBreakerIgnoresCallersThatGiveUp(t *testing.T) {
 		t.Errorf("cancelled calls opened the circuit: %+v", s)
 	}
 }
+
+// dialTimeout is what a dial that hit odoo.connect_timeout returns.
+type dialTimeout struct{}
+
+func (dialTimeout) Error() string   { return "i/o timeout" }
+func (dialTimeout) Timeout() bool   { return true }
+func (dialTimeout) Temporary() bool { return true }
+
+func TestRetryable(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: dialTimeout{}}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{transportError(context.Background(), dial), false}, // down: answer 503 after one connect timeout
+		{&Error{Kind: KindUnavailable, Message: "cannot reach Odoo"}, true},
+		{&Error{Kind: KindTransport}, true},
+		{statusError(http.StatusInternalServerError), true},
+		{statusError(http.StatusBadGateway), true},
+		{&Error{Kind: KindBadResponse, Message: "undecodable"}, false},
+		{&Error{Kind: KindTimeout}, false},
+		{&Error{Kind: KindServer}, false},
+		{&Error{Kind: KindUnavailable, RetryAfter: time.Second}, false},
+		{&Error{Kind: KindTransport, Err: context.Canceled}, false},
+	} {
+		if got := retryable(tc.err); got != tc.want {
+			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	if e, _ := AsError(transportError(context.Background(), dial)); e.Kind != KindUnavailable {
+		t.Errorf("a dial timeout is %s, want unavailable (503, not 504)", e.Kind)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 
@@ -60,10 +61,15 @@ func retryable(err error) bool {
 	if !ok || e.RetryAfter > 0 || errors.Is(err, context.Canceled) {
 		return false
 	}
-	switch e.Kind {
-	case KindTransport, KindUnavailable:
+	var ne net.Error
+	switch {
+	case e.Kind == KindUnavailable && errors.As(e.Err, &ne) && ne.Timeout():
+		// A connect timeout already took odoo.connect_timeout: Odoo is
+		// down or unroutable, and the client should hear so now.
+		return false
+	case e.Kind == KindTransport, e.Kind == KindUnavailable:
 		return true
-	case KindBadResponse:
+	case e.Kind == KindBadResponse:
 		return e.status >= http.StatusInternalServerError
 	}
 	return false

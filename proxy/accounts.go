@@ -64,12 +64,12 @@ func (h *accountHandlers) show(c *gin.Context, acc mapping.BankAccount) mapping.
 }
 
 // pathIDs parses the registrant id and, when withAccount, the account id.
-// Anything but a positive integer names nothing: 404.
+// Anything but a record id (1 to mapping.MaxRecordID) names nothing: 404.
 func (h *accountHandlers) pathIDs(c *gin.Context, withAccount bool) (registrant, account int64, ok bool) {
 	parse := func(param, what string) (int64, bool) {
 		raw := c.Param(param)
-		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || id <= 0 {
+		id, ok := mapping.ParseRecordID(raw)
+		if !ok {
 			h.s.fail(c, &mapping.Error{Code: mapping.CodeNotFound, Message: fmt.Sprintf("%s %q not found", what, raw)})
 			return 0, false
 		}
@@ -84,7 +84,7 @@ func (h *accountHandlers) pathIDs(c *gin.Context, withAccount bool) (registrant,
 
 // boolQuery parses an optional true/false query parameter.
 func boolQuery(c *gin.Context, name string, q *queryProblems) bool {
-	raw := strings.TrimSpace(c.Query(name))
+	raw := strings.TrimSpace(queryText(c, name, q))
 	if raw == "" {
 		return false
 	}
@@ -190,10 +190,10 @@ func (h *accountHandlers) archive(c *gin.Context) {
 func (h *accountHandlers) feed(c *gin.Context) {
 	var qp queryProblems
 	q := mapping.FeedQuery{
-		UpdatedSince: c.Query("updated_since"),
-		Cursor:       c.Query("cursor"),
-		Limit:        int(min(intQuery(c, "limit", &qp), 1<<20)),
-		AccNumber:    c.Query("acc_number"),
+		UpdatedSince: queryText(c, "updated_since", &qp),
+		Cursor:       queryText(c, "cursor", &qp),
+		Limit:        h.s.limitQuery(c, &qp),
+		AccNumber:    queryText(c, "acc_number", &qp),
 	}
 	if err := qp.err(); err != nil {
 		h.s.fail(c, err)
@@ -213,7 +213,13 @@ func (h *accountHandlers) feed(c *gin.Context) {
 }
 
 func (h *accountHandlers) banks(c *gin.Context) {
-	banks, err := h.svc.Banks(registryCtx(c), c.Query("name"), c.Query("bic"))
+	var qp queryProblems
+	name, bic := queryText(c, "name", &qp), queryText(c, "bic", &qp)
+	if err := qp.err(); err != nil {
+		h.s.fail(c, err)
+		return
+	}
+	banks, err := h.svc.Banks(registryCtx(c), name, bic)
 	if err != nil {
 		h.s.fail(c, err)
 		return

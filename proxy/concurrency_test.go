@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency/redistest"
@@ -178,5 +181,26 @@ func TestTwoReplicasShareOneRedis(t *testing.T) {
 	replay := b.do(t, "POST", "/individual", body, IdempotencyKeyHeader, "shared-key")
 	if first.Code != 200 || replay.Header().Get(ReplayedHeader) != "true" || replay.Body.String() != first.Body.String() || srv.Calls() != calls {
 		t.Errorf("key used on replica A, repeated on B: %d, replayed %q, %d Odoo calls", replay.Code, replay.Header().Get(ReplayedHeader), srv.Calls()-calls)
+	}
+}
+
+// Without its Redis, an instance refuses what it cannot do safely (writes
+// with an Idempotency-Key, creating a bank) and serves the rest.
+func TestRedisDownFailsClosed(t *testing.T) {
+	rc := redis.NewClient(&redis.Options{Addr: strings.TrimPrefix(closedPort(t), "http://"), MaxRetries: -1})
+	t.Cleanup(func() { rc.Close() })
+	h := newRelHarness(t, relOptions{store: idempotency.NewRedis(rc, "test:"), locker: idempotency.NewRedisLocker(rc, "test:", time.Second)})
+	regs := registrants(t, h.client, 1)
+	if r := h.do(t, "POST", "/individual", individualBody("2000000061", "RD-1"), IdempotencyKeyHeader, "k"); r.Code != 503 || r.Header().Get("Retry-After") == "" {
+		t.Errorf("write with a key: %d %s, want 503 with Retry-After", r.Code, r.Body)
+	}
+	if r := h.do(t, "POST", fmt.Sprintf("/registrants/%d/bank-accounts", regs[0]), `{"acc_number":"RD-2","bank_name":"Banque Sans Redis"}`); r.Code != 503 {
+		t.Errorf("account at a new bank: %d %s, want 503", r.Code, r.Body)
+	}
+	if n := banksNamed(t, h.client, "Banque Sans Redis"); n != 0 {
+		t.Errorf("the bank was created %d times without the lock", n)
+	}
+	if r := h.do(t, "POST", "/individual", individualBody("2000000062", "RD-3")); r.Code != 200 {
+		t.Errorf("write without a key at a known bank: %d %s, want 200", r.Code, r.Body)
 	}
 }

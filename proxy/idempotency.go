@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -33,7 +34,7 @@ var replayedHeaders = []string{"Content-Type", "Location", "Content-Location", "
 // idempotencyKeeper holds the store and its durations.
 type idempotencyKeeper struct {
 	store idempotency.Store
-	ttl   time.Duration // how long an answer is replayed
+	ttl   time.Duration // how long an answer (or an unknown outcome) is kept
 	lease time.Duration // how long an unfinished attempt holds its key
 }
 
@@ -52,11 +53,13 @@ func newIdempotencyKeeper(c config.Idempotency, store idempotency.Store) *idempo
 // a call to Odoo. The same key with another request is refused (422); a
 // repeat while the first still runs gets 409 with Retry-After.
 //
-// What is not stored as final: a 5xx or an abandoned request (the client
-// went away) may have written something, so its key stays claimable by the
-// same request, and that retry first looks for the earlier attempt's
-// record (mapping.WithPriorAttempt) instead of writing a twin; answers that
-// did nothing (401, 403, 408, 429) free the key.
+// What is not stored as final: an answer upstream_outcome_unknown (or 500)
+// or an abandoned request (the client went away) may have written
+// something, and so may an attempt whose instance died (its lease,
+// idempotency.lease, lapses): the key stays claimable by the same request
+// only, and that retry first looks for the earlier attempt's record
+// (mapping.WithPriorAttempt) instead of writing a twin. Answers that did
+// nothing (401, 403, 408, 429, the other 5xx) free the key.
 func (s *Server) idempotency(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
@@ -86,7 +89,8 @@ func (s *Server) idempotency(c *gin.Context) {
 	start := time.Now()
 	// Store calls outlive a client that hangs up: the entry must be right.
 	sctx := context.WithoutCancel(c.Request.Context())
-	prev, found, claimed, err := k.store.Claim(sctx, scoped, idempotency.Entry{State: idempotency.InFlight, Fingerprint: fp}, k.lease)
+	attempt := idempotency.Entry{State: idempotency.InFlight, Fingerprint: fp, UnknownSince: start, LeaseUntil: start.Add(k.lease)}
+	prev, found, claimed, err := k.store.Claim(sctx, scoped, attempt, k.ttl)
 	if err != nil {
 		s.fail(c, &mapping.Error{Code: mapping.CodeUpstreamUnavailable, Message: "the idempotency store is unavailable", Cause: err})
 		return
@@ -95,16 +99,23 @@ func (s *Server) idempotency(c *gin.Context) {
 		s.answerRepeat(c, prev, fp)
 		return
 	}
-	if found && prev.State == idempotency.Unknown {
+	prior := found && !prev.UnknownSince.IsZero()
+	if prior {
+		// An earlier attempt ended without a final answer, or its
+		// instance died while holding the key: it may have written.
 		start = prev.UnknownSince
 		c.Request = c.Request.WithContext(mapping.WithPriorAttempt(c.Request.Context(), start))
 		s.requestLog(c).Info("repeat of a request whose outcome was unknown; its record is looked up before writing",
 			zap.Time("first_attempt", start))
+		attempt.UnknownSince = start
+		if err := k.store.Put(sctx, scoped, attempt, k.ttl); err != nil {
+			s.requestLog(c).Warn("idempotency: cannot record the first attempt's start", zap.Error(err))
+		}
 	}
 	rec := &recordingWriter{ResponseWriter: c.Writer}
 	c.Writer = rec
 	c.Next()
-	s.settleKey(c, sctx, scoped, fp, start, rec)
+	s.settleKey(c, sctx, scoped, fp, start, prior, rec)
 }
 
 // answerRepeat answers a request whose key another attempt holds or held.
@@ -129,15 +140,19 @@ func (s *Server) answerRepeat(c *gin.Context, prev idempotency.Entry, fp string)
 }
 
 // settleKey stores the attempt's answer, or leaves the key claimable.
-func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, start time.Time, rec *recordingWriter) {
+// prior says an earlier attempt's outcome is unknown: that stays on record
+// until an answer is final.
+func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, start time.Time, prior bool, rec *recordingWriter) {
 	k := s.idem
 	status := rec.Status()
+	didNothing := status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
+		(status > 500 && !maybeWritten(rec.body.Bytes()))
 	var err error
 	switch {
-	case c.Request.Context().Err() != nil || status >= 500:
+	case c.Request.Context().Err() != nil || status >= 500 && !didNothing || (didNothing && prior):
 		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}, k.ttl)
-	case status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+	case didNothing:
 		err = k.store.Delete(ctx, key)
 	default:
 		resp := &idempotency.Response{Status: status, Header: http.Header{}, Body: rec.body.Bytes()}
@@ -152,6 +167,17 @@ func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, 
 		// The answer went out; a repeat will get 409 until the lease ends.
 		s.requestLog(c).Error("idempotency: cannot store the outcome", zap.Int("status", status), zap.Error(err))
 	}
+}
+
+// maybeWritten reads a 5xx problem's code: upstream_outcome_unknown says a
+// write may have happened. The other upstream codes come from failures
+// before any write, or from writes Odoo refused (one transaction each) or
+// that are safe to repeat (updates upsert; accounts are found by number).
+func maybeWritten(problem []byte) bool {
+	var p struct {
+		Code mapping.Code `json:"code"`
+	}
+	return json.Unmarshal(problem, &p) != nil || p.Code == mapping.CodeUpstreamOutcomeUnknown || p.Code == mapping.CodeInternal
 }
 
 // requestFingerprint identifies a request: method, path, query and a hash

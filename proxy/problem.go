@@ -56,6 +56,7 @@ var problemKinds = map[mapping.Code]problemKind{
 	mapping.CodeUpstreamOutcomeUnknown: {http.StatusGatewayTimeout, "Registry outcome unknown", 5},
 	mapping.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency key reused", 0},
 	mapping.CodeIdempotencyInProgress:  {http.StatusConflict, "Request in progress", 1},
+	mapping.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type", 0},
 	codeMethodNotAllowed:               {http.StatusMethodNotAllowed, "Method not allowed", 0},
 }
 
@@ -93,6 +94,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatus(499)
 		return
 	}
+	err = mapping.StillUnknown(c.Request.Context(), err) // a repeat's failure does not settle an unknown outcome
 	me, ok := mapping.AsError(err)
 	if !ok {
 		me, _ = mapping.AsError(mapping.FromOdoo(err))

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -62,6 +63,10 @@ func registryCtx(c *gin.Context) context.Context {
 // decodeBody reads the bounded body and decodes it strictly into v; on
 // failure it has answered.
 func (s *Server) decodeBody(c *gin.Context, v any) bool {
+	if err := checkJSONContentType(c.GetHeader("Content-Type")); err != nil {
+		s.fail(c, err)
+		return false
+	}
 	body, ok := s.readBody(c)
 	if !ok {
 		return false
@@ -71,6 +76,25 @@ func (s *Server) decodeBody(c *gin.Context, v any) bool {
 		return false
 	}
 	return true
+}
+
+// checkJSONContentType refuses a body declared as something else than JSON
+// in UTF-8: another media type, or another charset (the bytes would be
+// misread). No Content-Type at all is taken as JSON, as the original did.
+func checkJSONContentType(header string) error {
+	if strings.TrimSpace(header) == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(header)
+	switch {
+	case err != nil || (mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))):
+		return &mapping.Error{Code: mapping.CodeUnsupportedMediaType,
+			Message: fmt.Sprintf("the body must be JSON (Content-Type: application/json), not %q", header)}
+	case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8"):
+		return &mapping.Error{Code: mapping.CodeUnsupportedMediaType,
+			Message: fmt.Sprintf("the body must be UTF-8, not charset %q", params["charset"])}
+	}
+	return nil
 }
 
 func (s *Server) createIndividual(c *gin.Context) {
@@ -87,12 +111,12 @@ func (s *Server) createIndividual(c *gin.Context) {
 	c.JSON(http.StatusOK, ind)
 }
 
-// pathID parses the {id} of a path; anything but a positive integer names
-// no record, so it is a 404.
+// pathID parses the {id} of a path; anything but a record id (1 to
+// mapping.MaxRecordID) names no record, so it is a 404.
 func (s *Server) pathID(c *gin.Context, what string) (int64, bool) {
 	raw := c.Param("id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := mapping.ParseRecordID(raw)
+	if !ok {
 		s.fail(c, &mapping.Error{Code: mapping.CodeNotFound, Message: fmt.Sprintf("%s %q not found", what, raw), LegacyCode: mapping.LegacyNotPresent})
 		return 0, false
 	}
@@ -126,34 +150,83 @@ func (q queryProblems) err() error {
 	return &mapping.Error{Code: mapping.CodeValidationFailed, Message: q[0].Pointer + ": " + q[0].Message, Fields: q}
 }
 
-// intQuery parses an optional non-negative integer query parameter.
-func intQuery(c *gin.Context, name string, q *queryProblems) int64 {
-	raw, ok := c.GetQuery(name)
-	if !ok || strings.TrimSpace(raw) == "" {
+// queryText returns the optional query parameter name ("" when absent). Like
+// body text it must be valid UTF-8 without control characters (Odoo would
+// refuse them with a server fault), and given at most once: of two values
+// neither can be taken for the client's intent.
+func queryText(c *gin.Context, name string, q *queryProblems) string {
+	vals := c.QueryArray(name)
+	switch {
+	case len(vals) == 0:
+		return ""
+	case len(vals) > 1:
+		q.add(name, "must be given once")
+		return ""
+	}
+	if msg := mapping.TextProblem(vals[0]); msg != "" {
+		q.add(name, msg)
+		return ""
+	}
+	return vals[0]
+}
+
+// intQuery parses an optional integer query parameter of at least lowest
+// (0 when absent).
+func intQuery(c *gin.Context, name string, lowest int64, q *queryProblems) int64 {
+	raw := strings.TrimSpace(queryText(c, name, q))
+	if raw == "" {
 		return 0
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
-	if err != nil || n < 0 {
-		q.add(name, "must be a non-negative integer")
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < lowest {
+		q.add(name, fmt.Sprintf("must be a whole number of at least %d", lowest))
 		return 0
 	}
 	return n
 }
 
+// limitQuery parses the optional page size: at least 1; larger than the
+// largest page is capped by the service.
+func (s *Server) limitQuery(c *gin.Context, q *queryProblems) int {
+	raw := strings.TrimSpace(queryText(c, "limit", q))
+	if raw == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 1 {
+		q.add("limit", fmt.Sprintf("must be a whole number from 1 to %d (larger values are capped)", s.cfg.Registry.MaxPageSize))
+		return 0
+	}
+	return int(min(n, 1<<20))
+}
+
+// idQuery parses an optional record id query parameter (0 when absent).
+func idQuery(c *gin.Context, name string, q *queryProblems) int64 {
+	raw := strings.TrimSpace(queryText(c, name, q))
+	if raw == "" {
+		return 0
+	}
+	id, ok := mapping.ParseRecordID(raw)
+	if !ok {
+		q.add(name, fmt.Sprintf("must be a record id from 1 to %d", mapping.MaxRecordID))
+	}
+	return id
+}
+
 // searchQuery reads _id, name, limit and offset.
-func searchQuery(c *gin.Context, q *queryProblems) mapping.SearchQuery {
+func (s *Server) searchQuery(c *gin.Context, q *queryProblems) mapping.SearchQuery {
 	sq := mapping.SearchQuery{
-		ID:     intQuery(c, "_id", q),
-		Name:   c.Query("name"),
-		Limit:  int(min(intQuery(c, "limit", q), 1<<20)),
-		Offset: int(min(intQuery(c, "offset", q), 1<<31-1)),
+		ID:     idQuery(c, "_id", q),
+		Name:   queryText(c, "name", q),
+		Limit:  s.limitQuery(c, q),
+		Offset: int(min(intQuery(c, "offset", 0, q), 1<<31-1)),
 	}
 	return sq
 }
 
 func (s *Server) searchIndividuals(c *gin.Context) {
 	var qp queryProblems
-	q := searchQuery(c, &qp)
+	q := s.searchQuery(c, &qp)
 	if err := qp.err(); err != nil {
 		s.fail(c, err)
 		return
@@ -172,11 +245,17 @@ func (s *Server) searchIndividuals(c *gin.Context) {
 // item, listing every failed item (see mapping.UpdateIndividuals for the
 // batch semantics).
 func (s *Server) updateIndividuals(c *gin.Context) {
+	var qp queryProblems
+	idType := queryText(c, "id_type", &qp)
+	if err := qp.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
 	var items []mapping.UpdateIndividualRequest
 	if !s.decodeBody(c, &items) {
 		return
 	}
-	results, err := s.deps.Registry.UpdateIndividuals(registryCtx(c), c.Query("id_type"), items)
+	results, err := s.deps.Registry.UpdateIndividuals(registryCtx(c), idType, items)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -195,7 +274,13 @@ func (s *Server) updateIndividuals(c *gin.Context) {
 }
 
 func (s *Server) individualIDs(c *gin.Context) {
-	ids, err := s.deps.Registry.IndividualIDs(registryCtx(c), c.Query("include_id_type"), c.Query("exclude_id_type"))
+	var qp queryProblems
+	include, exclude := queryText(c, "include_id_type", &qp), queryText(c, "exclude_id_type", &qp)
+	if err := qp.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ids, err := s.deps.Registry.IndividualIDs(registryCtx(c), include, exclude)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -231,9 +316,9 @@ func (s *Server) getGroup(c *gin.Context) {
 
 func (s *Server) searchGroups(c *gin.Context) {
 	var qp queryProblems
-	q := searchQuery(c, &qp)
+	q := s.searchQuery(c, &qp)
 	full := false
-	if raw := strings.TrimSpace(c.Query("include_members_full")); raw != "" {
+	if raw := strings.TrimSpace(queryText(c, "include_members_full", &qp)); raw != "" {
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
 			qp.add("include_members_full", "must be true or false")

@@ -367,7 +367,7 @@ func TestIdempotencyKeyInFlightIs409(t *testing.T) {
 // E19(b): the first attempt times out while Odoo still commits the create;
 // the repeat with the same key returns that registrant, never a twin.
 func TestRetryAfterUnknownOutcomeReturnsTheSameRegistrant(t *testing.T) {
-	h := newRelHarness(t, relOptions{odoo: odoo.Config{Timeout: 150 * time.Millisecond}, outcomeLookup: 200 * time.Millisecond})
+	h := newRelHarness(t, relOptions{odoo: odoo.Config{Timeout: 500 * time.Millisecond}, outcomeLookup: 300 * time.Millisecond})
 	if _, err := h.client.Authenticate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -410,5 +410,28 @@ func TestRetryAfterUnknownOutcomeReturnsTheSameRegistrant(t *testing.T) {
 	if final := h.do(t, "POST", "/individual", body, IdempotencyKeyHeader, "e19"); final.Header().Get(ReplayedHeader) != "true" ||
 		final.Body.String() != again.Body.String() {
 		t.Errorf("third send: replayed %q, want the stored 200", final.Header().Get(ReplayedHeader))
+	}
+}
+
+// An instance died after its create and before answering: once its lease
+// lapses, the client's repeat finds that registrant instead of a twin.
+func TestRepeatAfterADeadInstanceLooksForItsWrite(t *testing.T) {
+	store := idempotency.NewMemory()
+	h := newRelHarness(t, relOptions{store: store})
+	body := individualBody("2000000051", "REL-0051")
+	start := time.Now()
+	id := h.do(t, "POST", "/individual", body).id(t) // the dead instance's create
+	fp := requestFingerprint(httptest.NewRequest("POST", "/api/v1/registry/individual", nil), []byte(body))
+	dead := idempotency.Entry{State: idempotency.InFlight, Fingerprint: fp, UnknownSince: start, LeaseUntil: time.Now().Add(-time.Second)}
+	if _, _, claimed, err := store.Claim(context.Background(), "client-a\x1fdead", dead, time.Hour); err != nil || !claimed {
+		t.Fatal(claimed, err)
+	}
+	creates := h.srv.CallsTo("res.partner", "create")
+	r := h.do(t, "POST", "/individual", body, IdempotencyKeyHeader, "dead")
+	if r.Code != 200 || r.id(t) != id {
+		t.Errorf("repeat: %d %s, want 200 with registrant %d", r.Code, r.Body, id)
+	}
+	if h.srv.CallsTo("res.partner", "create") != creates || countPartners(t, h.client, "2000000051") != 1 {
+		t.Error("the repeat created a twin of the dead attempt's registrant")
 	}
 }

@@ -142,6 +142,7 @@ func TestProblemTableMapsEveryCode(t *testing.T) {
 		{mapping.CodeUpstreamOutcomeUnknown, 504, "5"},
 		{mapping.CodeIdempotencyKeyReused, 422, ""},
 		{mapping.CodeIdempotencyInProgress, 409, "1"},
+		{mapping.CodeUnsupportedMediaType, 415, ""},
 	}
 	if len(tests) != len(problemKinds)-1 { // -1: method_not_allowed is routing, tested below
 		t.Errorf("the problem table has %d codes, this test %d", len(problemKinds)-1, len(tests))

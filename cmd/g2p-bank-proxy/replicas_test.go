@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency/redistest"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo/emulator"
+)
+
+// Two `serve` processes configured with the same Redis: an Idempotency-Key
+// answered by one is replayed by the other.
+func TestServeReplicasShareIdempotencyKeysThroughRedis(t *testing.T) {
+	rc := redistest.Start(t)
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:0
+odoo:
+  url: %s
+  db: openspp
+  login: admin
+  secret: admin
+redis:
+  addr: %s
+auth:
+  api_keys:
+    - id: integrator
+      key: integrator-key-123
+      scopes: [registry:read, registry:write]
+`, emu.URL(), rc.Options().Addr)), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var addrs []string
+	for range 2 {
+		logs := &lockedBuffer{}
+		exited := make(chan error, 1)
+		go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
+		addrs = append(addrs, listenAddr(t, logs, exited))
+	}
+	post := func(addr string) (*http.Response, string) {
+		body := `{"given_name":"Replica","family_name":"Test","ids":[{"id_type":"National ID","value":"5000000001"}]}`
+		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/registry/individual", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer integrator-key-123")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "replica-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	first, firstBody := post(addrs[0])
+	creates := emu.CallsTo("res.partner", "create")
+	again, againBody := post(addrs[1])
+	if first.StatusCode != 200 || again.StatusCode != 200 || again.Header.Get("Idempotent-Replayed") != "true" || againBody != firstBody {
+		t.Errorf("replica B: %d replayed %q %s\nreplica A: %d %s", again.StatusCode, again.Header.Get("Idempotent-Replayed"), againBody, first.StatusCode, firstBody)
+	}
+	if emu.CallsTo("res.partner", "create") != creates {
+		t.Error("replica B wrote again")
+	}
+}
