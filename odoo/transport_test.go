@@ -200,11 +200,12 @@ func TestNewValidatesConfig(t *testing.T) {
 func TestBaseURLWithPathPrefix(t *testing.T) {
 	var paths []string
 	var mu sync.Mutex
+	version := readCorpus(t, "transcripts/01-handshake/01-version.response.xml")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		paths = append(paths, r.URL.Path)
 		mu.Unlock()
-		w.Write(readCorpus(t, "transcripts/01-handshake/01-version.response.xml"))
+		w.Write(version)
 	}))
 	t.Cleanup(srv.Close)
 	c, err := New(Config{URL: srv.URL + "/odoo/", DB: "openspp", Login: "admin", Secret: "admin"}, nil)
