@@ -125,6 +125,7 @@ func TestDecodeStrictRefusesAmbiguousBodies(t *testing.T) {
 		{"bidi isolate in an account number (#17)", `{"bank_ids":[{"bank_name":"B","acc_number":"12\u206634"}]}`, CodeValidationFailed, "/bank_ids/0/acc_number", "U+2066"},
 		{"newline in an id value (#17)", `{"ids":[{"id_type":"Passport","value":"A1\nB2"}]}`, CodeValidationFailed, "/ids/0/value", "U+000A"},
 		{"tab in a phone number (#17)", `{"phone_numbers":[{"phone_no":"+221\t77"}]}`, CodeValidationFailed, "/phone_numbers/0/phone_no", "U+0009"},
+		{"lone surrogate escape (#4)", `{"name":"A\ud800B"}`, CodeValidationFailed, "/name", "U+FFFD"},
 		{"NUL in an address", `{"address":"Rue 1\u0000"}`, CodeValidationFailed, "/address", "U+0000"},
 		{"two problems (#19)", `{"name":1,"email":2}`, CodeValidationFailed, "/email", "(and 1 more problem)"},
 	}

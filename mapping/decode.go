@@ -228,7 +228,8 @@ var multiLineKeys = map[string]bool{"address": true}
 // the non-characters U+FFFE/U+FFFF — and those that make a value look
 // other than it is: tabs and line breaks (U+0085, U+2028/9 included) and
 // the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
-// U+2066–U+2069), which can make a name or number read backwards.
+// U+2066–U+2069), which can make a name or number read backwards. U+FFFD
+// is refused too: it stands for characters already lost.
 func checkText(s string) string {
 	for _, r := range s {
 		switch {
@@ -236,6 +237,10 @@ func checkText(s string) string {
 			return fmt.Sprintf("must not contain the control character %U", r)
 		case (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069):
 			return fmt.Sprintf("must not contain the bidirectional control character %U", r)
+		case r == utf8.RuneError:
+			// What a lone surrogate escape ("\ud800") decodes to, and
+			// what text damaged before it was sent holds.
+			return "must not contain U+FFFD, the replacement character (damaged text or a lone surrogate escape)"
 		}
 	}
 	return ""

@@ -85,8 +85,14 @@ func (s *Server) seedDemo() {
 	acc := func(number string, bank int64) []any {
 		return []any{int64(0), int64(0), map[string]any{"acc_number": number, "bank_id": bank}}
 	}
+	// National IDs are checked (status valid), so get_individual_ids has
+	// something to return; passports are left unchecked.
 	regID := func(typ int64, value string) []any {
-		return []any{int64(0), int64(0), map[string]any{"id_type": typ, "value": value}}
+		vals := map[string]any{"id_type": typ, "value": value}
+		if typ == nid {
+			vals["status"] = "valid"
+		}
+		return []any{int64(0), int64(0), vals}
 	}
 	phone := func(no string) []any {
 		return []any{int64(0), int64(0), map[string]any{"phone_no": no}}
