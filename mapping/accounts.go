@@ -413,7 +413,7 @@ func invalidField(pointer, msg string) *Error {
 //
 // Odoo calls: read, write, read-back (plus the bank resolver's for an
 // uncached bank; one more search to name the account a new number collides
-// with).
+// with, and one before a new bank is created with a new number).
 func (a *Accounts) Update(ctx context.Context, p, id int64, req *BankAccountRequest) (BankAccount, error) {
 	in, err := parseAccountInput(req, modeUpdate)
 	if err != nil {
@@ -460,6 +460,9 @@ func (a *Accounts) Update(ctx context.Context, p, id int64, req *BankAccountRequ
 		if err := suits(in.bank.BIC); err != nil {
 			return BankAccount{}, err
 		}
+		if err := a.numberFreeBeforeNewBank(ctx, p, id, in, vals); err != nil {
+			return BankAccount{}, err
+		}
 		if bank, err = a.resolveBank(ctx, in.bank, in.bankPointer()); err != nil {
 			return BankAccount{}, err
 		}
@@ -491,6 +494,27 @@ func (a *Accounts) Update(ctx context.Context, p, id int64, req *BankAccountRequ
 	a.logWrite(ctx, "bank account updated", zap.Int64("registrant_id", p), zap.Int64("account_id", id),
 		zap.Strings("fields", valueKeys(vals)))
 	return a.readBack(ctx, id)
+}
+
+// numberFreeBeforeNewBank refuses, before the bank is created, a change
+// that would re-point account id to a new bank and give it a number
+// another account of registrant p has: the write would fail, and the new
+// bank would stay behind. One Odoo call, only in that case.
+func (a *Accounts) numberFreeBeforeNewBank(ctx context.Context, p, id int64, in accountInput, vals odoo.Values) error {
+	if _, renumber := vals["acc_number"]; !renumber {
+		return nil
+	}
+	if _, known, err := a.banks.Lookup(ctx, in.bank); err != nil || known {
+		return nil // resolveBank reports the error; a known bank is not created
+	}
+	other, taken, err := a.findByNumber(ctx, p, in.number)
+	if err != nil {
+		return err
+	}
+	if taken && other.ID() != id {
+		return a.numberTaken(ctx, p, in.number, nil)
+	}
+	return nil
 }
 
 // numberTaken explains a unique-constraint refusal: which account of the

@@ -50,8 +50,8 @@ type Bank struct {
 // Matching: by BIC when one is given (case and blanks ignored, an 8-character
 // BIC equal to its 11-character form ending in XXX), otherwise by name
 // compared as bankNameKey does (NFKC, format characters dropped, white space
-// collapsed, case folded); '%' and '_' are ordinary characters (the comparison happens in Go,
-// never in an ilike pattern). Several matches: the lowest id wins, so every
+// collapsed, case folded); '%' and '_' are ordinary characters (the
+// comparison happens in Go, never in an ilike pattern). Several matches: the lowest id wins, so every
 // proxy instance converges on the oldest bank.
 //
 // Archived banks: lookups include them (active_test false). If every match
@@ -135,12 +135,21 @@ func (b *BankResolver) Lookup(ctx context.Context, ref BankRef) (bank Bank, foun
 	if err != nil {
 		return Bank{}, false, FromOdoo(err)
 	}
-	if bank, found, err = pickBank(v.([]Bank), ref); found || err != nil {
+	dir := v.([]Bank)
+	if bank, found, err = pickBank(dir, ref); found || err != nil {
 		return bank, found, err
 	}
-	if normalizeBIC(ref.BIC) != "" && collapseSpace(cleanText(ref.Name)) == "" {
+	// The refusals resolve would make after the BIC missed.
+	name := collapseSpace(cleanText(ref.Name))
+	switch {
+	case normalizeBIC(ref.BIC) == "":
+	case name == "":
 		return Bank{}, false, &Error{Code: CodeUnknownReference,
 			Message: fmt.Sprintf("no bank with %s is known; send bank_name to create it", ref)}
+	default:
+		if _, _, err := pickBank(dir, BankRef{Name: name}); err != nil {
+			return Bank{}, false, err
+		}
 	}
 	return Bank{}, false, nil
 }

@@ -17,31 +17,35 @@ func TestRefusedRequestCreatesNoBank(t *testing.T) {
 	env := newTestEnv(t, RegistryOptions{})
 	ctx := context.Background()
 	createForUpdate(t, env, "3333333333", "")
-	bad := `{"bank_name": "Half Written Bank", "acc_number": "HW-1"}, {"bic": "ZZZZSNDA", "acc_number": "HW-2"}`
+	var bank string // a new bank per case
+	bad := func() string {
+		return `{"bank_name": "` + bank + `", "acc_number": "HW-1"}, {"bic": "ZZZZSNDA", "acc_number": "HW-2"}`
+	}
 	cases := []struct {
 		name, pointer string
 		call          func() error
 	}{
 		{"POST /individual", "/bank_ids/1/bic", func() error {
-			_, err := env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, `{"name":"X","bank_ids":[`+bad+`]}`))
+			_, err := env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, `{"name":"X","bank_ids":[`+bad()+`]}`))
 			return err
 		}},
 		{"POST /group", "/members/0/bank_ids/1/bic", func() error {
-			_, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t, `{"name":"G","members":[{"name":"M","bank_ids":[`+bad+`]}]}`))
+			_, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t, `{"name":"G","members":[{"name":"M","bank_ids":[`+bad()+`]}]}`))
 			return err
 		}},
 		{"PUT /update_individual", "/0/bank_ids/1/bic", func() error {
-			_, err := env.reg.UpdateIndividuals(ctx, "National ID", *decode[[]UpdateIndividualRequest](t, `[{"updateId":"3333333333","bank_ids":[`+bad+`]}]`))
+			_, err := env.reg.UpdateIndividuals(ctx, "National ID", *decode[[]UpdateIndividualRequest](t, `[{"updateId":"3333333333","bank_ids":[`+bad()+`]}]`))
 			return err
 		}},
 	}
 	for _, c := range cases {
+		bank = "Half Written Bank of " + c.name
 		env.srv.ResetCalls()
 		err := c.call()
 		if errCode(err) != CodeUnknownReference || !hasPointer(err, c.pointer) {
 			t.Errorf("%s: got %v, want unknown_reference at %s", c.name, err, c.pointer)
 		}
-		if n := env.srv.CallsTo("res.bank", "create"); n != 0 || len(banksNamed(t, env, "Half Written Bank")) != 0 {
+		if n := env.srv.CallsTo("res.bank", "create"); n != 0 || len(banksNamed(t, env, bank)) != 0 {
 			t.Errorf("%s: refused with 422 but %d res.bank created", c.name, n)
 		}
 	}
@@ -275,7 +279,7 @@ func TestUpdateRepointsAKnownNumberToTheNamedBank(t *testing.T) {
 	}
 	for _, acc := range after {
 		if *acc.AccNumber == "ML13 0001 0000 01" && (acc.ID != before.BankIDs[0].ID || *acc.BankName != "Moved To Bank") {
-			t.Errorf("account %+v (bank %s), want account %d at Moved To Bank", acc, *acc.BankName, before.BankIDs[0].ID)
+			t.Errorf("account %d at %s, want account %d at Moved To Bank", acc.ID, *acc.BankName, before.BankIDs[0].ID)
 		}
 	}
 }
@@ -328,5 +332,80 @@ func TestDeletedReferenceDataIsValidatedAgain(t *testing.T) {
 	_, err := env.reg.CreateIndividual(ctx, body("Ration Card", "V3"))
 	if errCode(err) != CodeUnknownReference || !hasPointer(err, "/ids/0/id_type") {
 		t.Errorf("deleted id type: %v, want unknown_reference at /ids/0/id_type", err)
+	}
+}
+
+// #13: a gender type deleted while cached: a 422 at /gender, not a 502.
+func TestDeletedGenderIsValidatedAgain(t *testing.T) {
+	env := newTestEnv(t, RegistryOptions{})
+	ctx := context.Background()
+	if _, err := env.odoo.Create(ctx, "gender.type", odoo.Values{"code": "Unspecified", "value": "unspecified"}, odoo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, `{"name":"G1","gender":"Unspecified"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := env.odoo.Search(ctx, "gender.type", odoo.Domain{odoo.Cond("code", "=", "Unspecified")}, odoo.Options{})
+	if err == nil {
+		_, err = env.odoo.ExecuteKw(ctx, "gender.type", "unlink", []any{ids}, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, `{"name":"G2","gender":"Unspecified"}`))
+	if errCode(err) != CodeUnknownReference || !hasPointer(err, "/gender") {
+		t.Errorf("deleted gender: %v, want unknown_reference at /gender", err)
+	}
+}
+
+// #3: the look-up phase refuses what creation would refuse, so nothing is
+// created before it: here a new BIC whose name is an archived bank's.
+func TestArchivedBankNameWithNewBICCreatesNoOtherBank(t *testing.T) {
+	env := newTestEnv(t, RegistryOptions{})
+	ctx := context.Background()
+	_, err := env.odoo.Create(ctx, "res.bank", odoo.Values{"name": "Closed Bank", "active": false}, odoo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv.ResetCalls()
+	_, err = env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, `{"name":"X","bank_ids":[
+	  {"bank_name":"Brand New Bank","acc_number":"1"},{"bank_name":"Closed Bank","bic":"CLOSSNDA","acc_number":"2"}]}`))
+	if errCode(err) != CodeUnknownReference || !hasPointer(err, "/bank_ids/1/bic") {
+		t.Errorf("got %v, want unknown_reference at /bank_ids/1/bic", err)
+	}
+	if n := env.srv.CallsTo("res.bank", "create"); n != 0 {
+		t.Errorf("refused with 422 but %d res.bank created", n)
+	}
+}
+
+// #13: group and membership kinds deleted while cached: 422 at the kind.
+func TestDeletedKindsAreValidatedAgain(t *testing.T) {
+	env := newTestEnv(t, RegistryOptions{})
+	ctx := context.Background()
+	for _, m := range []string{"g2p.group.kind", "g2p.group.membership.kind"} {
+		if _, err := env.odoo.Create(ctx, m, odoo.Values{"name": "Clan"}, odoo.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Loads both lists into the cache, "Clan" included.
+	if _, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t, `{"name":"Warm","kind":"Household","members":[{"name":"W","kind":[{"name":"Head"}]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"g2p.group.kind", "g2p.group.membership.kind"} {
+		ids, err := env.odoo.Search(ctx, m, odoo.Domain{odoo.Cond("name", "=", "Clan")}, odoo.Options{})
+		if err == nil {
+			_, err = env.odoo.ExecuteKw(ctx, m, "unlink", []any{ids}, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := env.reg.CreateGroup(ctx, decode[GroupRequest](t, `{"name":"G1","kind":"Clan"}`))
+	if errCode(err) != CodeUnknownReference || !hasPointer(err, "/kind") {
+		t.Errorf("deleted group kind: %v, want unknown_reference at /kind", err)
+	}
+	_, err = env.reg.CreateGroup(ctx, decode[GroupRequest](t, `{"name":"G2","members":[{"name":"M","kind":[{"name":"Clan"}]}]}`))
+	if errCode(err) != CodeUnknownReference || !hasPointer(err, "/members/0/kind/0/name") {
+		t.Errorf("deleted membership kind: %v, want unknown_reference at /members/0/kind/0/name", err)
 	}
 }

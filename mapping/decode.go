@@ -77,7 +77,7 @@ func invalidUTF8At(b []byte) int {
 }
 
 // duplicateKeys walks the next JSON value of dec token by token and records
-// every key that repeats an earlier key of the same object.
+// every key that appears more than once in the same object.
 func duplicateKeys(dec *json.Decoder, ptr string, fe *problems) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -85,7 +85,7 @@ func duplicateKeys(dec *json.Decoder, ptr string, fe *problems) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
@@ -93,10 +93,9 @@ func duplicateKeys(dec *json.Decoder, ptr string, fe *problems) error {
 			}
 			k, _ := kt.(string)
 			kp := ptr + "/" + escapePointer(k)
-			if seen[k] {
+			if seen[k]++; seen[k] == 2 { // reported once, however often repeated
 				fe.add(kp, "the key %q appears more than once in this object", k)
 			}
-			seen[k] = true
 			if err := duplicateKeys(dec, kp, fe); err != nil {
 				return err
 			}

@@ -24,8 +24,8 @@ type memberDraft struct {
 //
 // If step 2 fails the group and its bank accounts are archived (one write),
 // so neither an orphan group, its accounts nor orphan members remain
-// visible. Otherwise the group is read back with its members. Cost with cached banks and reference data: 3 Odoo
-// calls (2 without members).
+// visible. Otherwise the group is read back with its members. Cost with
+// cached banks and reference data: 3 Odoo calls (2 without members).
 func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (grp Group, err error) {
 	r.withFreshReferences(func() error {
 		grp, err = r.createGroup(ctx, req)

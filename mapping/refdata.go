@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -164,11 +165,16 @@ func (d *referenceData) flush() { d.cache.Flush() }
 var referenceFKs = []string{"id_type_fkey", "kind_fkey", "kind_id_fkey", "gender_fkey"}
 
 // isReferenceFault reports whether Odoo refused a write because a
-// referenced configuration record no longer exists, and nothing else went
-// wrong (a failed compensation must not be repeated).
+// referenced configuration record no longer exists: a foreign key, or the
+// gender selection (built from gender.type) refusing a value. A write whose
+// outcome is unknown (e.g. a failed compensation) is never repeated.
 func isReferenceFault(err error) bool {
-	if e, ok := AsError(err); ok && e.Code != CodeValidationFailed {
+	if e, ok := AsError(err); ok && e.Code == CodeUpstreamOutcomeUnknown {
 		return false
+	}
+	var oe *odoo.Error
+	if errors.As(err, &oe) && strings.Contains(oe.Message, "Wrong value for res.partner.gender") {
+		return true
 	}
 	for _, fk := range referenceFKs {
 		if isForeignKeyFault(err, fk) {

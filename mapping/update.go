@@ -42,8 +42,9 @@ type UpdateResult struct {
 // numbers are appended when new (compared by digits); bank accounts are
 // matched by sanitized number among all the registrant's accounts, archived
 // ones included: known ones are kept (moved to the bank the item names
-// when it differs), archived ones reactivated, new ones added. When name is not sent but its parts change, and the stored name is
-// the one composed from the stored parts, the name is composed again.
+// when it differs), archived ones reactivated, new ones added. When name is
+// not sent but its parts change, and the stored name is the one composed
+// from the stored parts, the name is composed again.
 //
 // Cost with cached banks and reference data: 1 search + 1 read before the
 // writes, 1 write per item, 1 read of the results.

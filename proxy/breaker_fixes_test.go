@@ -92,7 +92,7 @@ func TestQueryParametersAreValidated(t *testing.T) {
 	} {
 		res := r.do(t, "GET", path, "")
 		if res.status != http.StatusUnprocessableEntity {
-			t.Errorf("GET %s: %d %s, want 422", path, res.status, res.body)
+			t.Errorf("GET %s: %d %.200s, want 422", path, res.status, res.body)
 			continue
 		}
 		param := path[strings.Index(path, "?")+1 : strings.Index(path, "=")]
@@ -143,5 +143,20 @@ func TestPostKnownNumberAtAnotherBankIsAConflict(t *testing.T) {
 	n, err := h.odoo.SearchCount(context.Background(), "res.bank", odoo.Domain{odoo.Cond("name", "=", "Second Bank")}, odoo.Options{})
 	if err != nil || n != 0 {
 		t.Errorf("the refused POST created %d banks (%v)", n, err)
+	}
+}
+
+// #3 (bank-account routes): a PATCH refused because the new number is
+// taken leaves no new bank behind.
+func TestRefusedPatchCreatesNoBank(t *testing.T) {
+	h := newAccountsHarness(t)
+	p := h.registrant(t, "PATCH, BANK")
+	var a1, a2 mapping.BankAccount
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Patch Bank","acc_number":"PB-1"}`).want(t, http.StatusCreated, &a1)
+	h.do(t, acctFullKey, "POST", accountsPath(p), `{"bank_name":"Patch Bank","acc_number":"PB-2"}`).want(t, http.StatusCreated, &a2)
+	h.do(t, acctFullKey, "PATCH", accountPath(p, a2.ID), `{"bank_name":"Never Seen Bank","acc_number":"pb 1"}`).wantProblem(t, http.StatusConflict, "conflict", "/acc_number")
+	n, err := h.odoo.SearchCount(context.Background(), "res.bank", odoo.Domain{odoo.Cond("name", "=", "Never Seen Bank")}, odoo.Options{})
+	if err != nil || n != 0 {
+		t.Errorf("the refused PATCH created %d banks (%v)", n, err)
 	}
 }

@@ -170,16 +170,16 @@ func queryText(c *gin.Context, name string, q *queryProblems) string {
 	return vals[0]
 }
 
-// intQuery parses an optional integer query parameter of at least lowest
-// (0 when absent).
-func intQuery(c *gin.Context, name string, lowest int64, q *queryProblems) int64 {
+// intQuery parses an optional non-negative integer query parameter (0 when
+// absent).
+func intQuery(c *gin.Context, name string, q *queryProblems) int64 {
 	raw := strings.TrimSpace(queryText(c, name, q))
 	if raw == "" {
 		return 0
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n < lowest {
-		q.add(name, fmt.Sprintf("must be a whole number of at least %d", lowest))
+	if err != nil || n < 0 {
+		q.add(name, "must be a non-negative integer")
 		return 0
 	}
 	return n
@@ -209,6 +209,7 @@ func idQuery(c *gin.Context, name string, q *queryProblems) int64 {
 	id, ok := mapping.ParseRecordID(raw)
 	if !ok {
 		q.add(name, fmt.Sprintf("must be a record id from 1 to %d", mapping.MaxRecordID))
+		return 0
 	}
 	return id
 }
@@ -219,7 +220,7 @@ func (s *Server) searchQuery(c *gin.Context, q *queryProblems) mapping.SearchQue
 		ID:     idQuery(c, "_id", q),
 		Name:   queryText(c, "name", q),
 		Limit:  s.limitQuery(c, q),
-		Offset: int(min(intQuery(c, "offset", 0, q), 1<<31-1)),
+		Offset: int(min(intQuery(c, "offset", q), 1<<31-1)),
 	}
 	return sq
 }
