@@ -67,6 +67,18 @@ func fromJSON(v any) any {
 
 // encodePyJSON renders v like Python's json.dumps(v, ensure_ascii=False):
 // ", " and ": " separators, raw UTF-8, control characters as \uXXXX.
+// encodePyJSONList writes a list with Python json.dumps's ", " separator.
+func encodePyJSONList[T any](b *bytes.Buffer, xs []T) {
+	b.WriteByte('[')
+	for i, e := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		encodePyJSON(b, e)
+	}
+	b.WriteByte(']')
+}
+
 func encodePyJSON(b *bytes.Buffer, v any) {
 	switch x := v.(type) {
 	case nil:
@@ -97,32 +109,11 @@ func encodePyJSON(b *bytes.Buffer, v any) {
 	case xmlrpcDateTime:
 		pyJSONString(b, string(x))
 	case []int64:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(strconv.FormatInt(e, 10))
-		}
-		b.WriteByte(']')
+		encodePyJSONList(b, x)
 	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			encodePyJSON(b, e)
-		}
-		b.WriteByte(']')
+		encodePyJSONList(b, x)
 	case []object:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			encodePyJSON(b, e)
-		}
-		b.WriteByte(']')
+		encodePyJSONList(b, x)
 	case object:
 		b.WriteByte('{')
 		for i, m := range x {
