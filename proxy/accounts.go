@@ -106,7 +106,7 @@ func (h *accountHandlers) list(c *gin.Context) {
 		h.s.fail(c, err)
 		return
 	}
-	accounts, err := h.svc.List(registryCtx(c), p, archived)
+	accounts, err := h.svc.List(c.Request.Context(), p, archived)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -122,7 +122,7 @@ func (h *accountHandlers) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	acc, err := h.svc.Get(registryCtx(c), p, id)
+	acc, err := h.svc.Get(c.Request.Context(), p, id)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -142,7 +142,7 @@ func (h *accountHandlers) create(c *gin.Context) {
 	if !h.s.decodeBody(c, &req) {
 		return
 	}
-	acc, created, err := h.svc.Create(registryCtx(c), p, &req)
+	acc, created, err := h.svc.Create(c.Request.Context(), p, &req)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -164,7 +164,7 @@ func (h *accountHandlers) update(c *gin.Context) {
 	if !h.s.decodeBody(c, &req) {
 		return
 	}
-	acc, err := h.svc.Update(registryCtx(c), p, id, &req)
+	acc, err := h.svc.Update(c.Request.Context(), p, id, &req)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -180,7 +180,7 @@ func (h *accountHandlers) archive(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.svc.Archive(registryCtx(c), p, id); err != nil {
+	if err := h.svc.Archive(c.Request.Context(), p, id); err != nil {
 		h.s.fail(c, err)
 		return
 	}
@@ -199,7 +199,7 @@ func (h *accountHandlers) feed(c *gin.Context) {
 		h.s.fail(c, err)
 		return
 	}
-	page, err := h.svc.Feed(registryCtx(c), q)
+	page, err := h.svc.Feed(c.Request.Context(), q)
 	if err != nil {
 		h.s.fail(c, err)
 		return
@@ -219,7 +219,7 @@ func (h *accountHandlers) banks(c *gin.Context) {
 		h.s.fail(c, err)
 		return
 	}
-	banks, err := h.svc.Banks(registryCtx(c), name, bic)
+	banks, err := h.svc.Banks(c.Request.Context(), name, bic)
 	if err != nil {
 		h.s.fail(c, err)
 		return

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"slices"
@@ -58,7 +57,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	c.Set(ctxClientID, match.id)
 	c.Set(ctxScopes, match.scopes)
-	c.Request = c.Request.WithContext(WithClientID(c.Request.Context(), match.id))
+	c.Request = c.Request.WithContext(mapping.WithClientID(c.Request.Context(), match.id))
 	c.Next()
 }
 
@@ -76,16 +75,3 @@ func (s *Server) requireScope(scope string) gin.HandlerFunc {
 	}
 }
 
-type clientIDKey struct{}
-
-// WithClientID returns ctx carrying the id of the authenticated API client.
-func WithClientID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, clientIDKey{}, id)
-}
-
-// ClientID returns the id of the authenticated API client of the request
-// ctx belongs to, or "" outside an authenticated request.
-func ClientID(ctx context.Context) string {
-	id, _ := ctx.Value(clientIDKey{}).(string)
-	return id
-}

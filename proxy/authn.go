@@ -48,7 +48,7 @@ func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) 
 		}
 		c.Set(ctxClientID, p.ClientID)
 		c.Set(ctxScopes, p.Scopes)
-		c.Request = c.Request.WithContext(WithClientID(c.Request.Context(), p.ClientID))
+		c.Request = c.Request.WithContext(mapping.WithClientID(c.Request.Context(), p.ClientID))
 		c.Next()
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
 )
 
 const (
@@ -92,7 +93,7 @@ func authnServer(t *testing.T, jwksURL string, failures *rateLimiter) *platformS
 	}
 	g := ts.engine.Group(ts.cfg.Server.BasePath+"/authn", ts.authenticateWith(a, failures))
 	g.GET("/who", ts.requireScope("registry:read"), func(c *gin.Context) {
-		c.String(http.StatusOK, c.GetString(ctxClientID)+" "+ClientID(c.Request.Context()))
+		c.String(http.StatusOK, c.GetString(ctxClientID)+" "+mapping.ClientID(c.Request.Context()))
 	})
 	return ts
 }

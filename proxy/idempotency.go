@@ -84,7 +84,7 @@ func (s *Server) idempotency(c *gin.Context) {
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	k := s.idem
-	scoped := ClientID(c.Request.Context()) + "\x1f" + key
+	scoped := mapping.ClientID(c.Request.Context()) + "\x1f" + key
 	fp := requestFingerprint(c.Request, body)
 	start := time.Now()
 	// Store calls outlive a client that hangs up: the entry must be right.

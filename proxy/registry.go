@@ -53,13 +53,6 @@ func (s *Server) registerRegistryRoutes(g *gin.RouterGroup) {
 	g.GET("/group/:id", read, s.getGroup)
 }
 
-// registryCtx carries the client id into mapping, which logs it with every
-// write.
-func registryCtx(c *gin.Context) context.Context {
-	ctx := c.Request.Context()
-	return mapping.WithClientID(ctx, ClientID(ctx))
-}
-
 // decodeBody reads the bounded body and decodes it strictly into v; on
 // failure it has answered.
 func (s *Server) decodeBody(c *gin.Context, v any) bool {
@@ -102,7 +95,7 @@ func (s *Server) createIndividual(c *gin.Context) {
 	if !s.decodeBody(c, &req) {
 		return
 	}
-	ind, err := s.deps.Registry.CreateIndividual(registryCtx(c), &req)
+	ind, err := s.deps.Registry.CreateIndividual(c.Request.Context(), &req)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -128,7 +121,7 @@ func (s *Server) getIndividual(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ind, err := s.deps.Registry.GetIndividual(registryCtx(c), id)
+	ind, err := s.deps.Registry.GetIndividual(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -232,7 +225,7 @@ func (s *Server) searchIndividuals(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.deps.Registry.SearchIndividuals(registryCtx(c), q)
+	page, err := s.deps.Registry.SearchIndividuals(c.Request.Context(), q)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -256,7 +249,7 @@ func (s *Server) updateIndividuals(c *gin.Context) {
 	if !s.decodeBody(c, &items) {
 		return
 	}
-	results, err := s.deps.Registry.UpdateIndividuals(registryCtx(c), idType, items)
+	results, err := s.deps.Registry.UpdateIndividuals(c.Request.Context(), idType, items)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -281,7 +274,7 @@ func (s *Server) individualIDs(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ids, err := s.deps.Registry.IndividualIDs(registryCtx(c), include, exclude)
+	ids, err := s.deps.Registry.IndividualIDs(c.Request.Context(), include, exclude)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -294,7 +287,7 @@ func (s *Server) createGroup(c *gin.Context) {
 	if !s.decodeBody(c, &req) {
 		return
 	}
-	g, err := s.deps.Registry.CreateGroup(registryCtx(c), &req)
+	g, err := s.deps.Registry.CreateGroup(c.Request.Context(), &req)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -307,7 +300,7 @@ func (s *Server) getGroup(c *gin.Context) {
 	if !ok {
 		return
 	}
-	g, err := s.deps.Registry.GetGroup(registryCtx(c), id)
+	g, err := s.deps.Registry.GetGroup(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -330,7 +323,7 @@ func (s *Server) searchGroups(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.deps.Registry.SearchGroups(registryCtx(c), q, full)
+	page, err := s.deps.Registry.SearchGroups(c.Request.Context(), q, full)
 	if err != nil {
 		s.fail(c, err)
 		return

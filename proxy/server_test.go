@@ -302,7 +302,7 @@ func TestAccessLogOneLinePerRequest(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	ts := newPlatformServer(t, Deps{})
 	ts.group().GET("/who", func(c *gin.Context) {
-		c.String(200, ClientID(c.Request.Context())+"|"+c.GetString(ctxClientID))
+		c.String(200, mapping.ClientID(c.Request.Context())+"|"+c.GetString(ctxClientID))
 	})
 	tests := []struct {
 		name, header string
