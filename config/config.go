@@ -16,6 +16,11 @@ type Config struct {
 	// Idempotency and Redis: see reliability.go.
 	Idempotency Idempotency `mapstructure:"idempotency"`
 	Redis       Redis       `mapstructure:"redis"`
+	// Limits and Audit: see security.go.
+	Limits Limits `mapstructure:"limits"`
+	Audit  Audit  `mapstructure:"audit"`
+	// Metrics: see metrics.go.
+	Metrics Metrics `mapstructure:"metrics"`
 }
 
 // Server is the HTTP side of the proxy.
@@ -30,6 +35,10 @@ type Server struct {
 	// TLSCertFile and TLSKeyFile enable HTTPS when both are set.
 	TLSCertFile string `mapstructure:"tls_cert_file"`
 	TLSKeyFile  string `mapstructure:"tls_key_file"`
+	// CORSAllowedOrigins are the browser origins (exact) that may call the
+	// API; empty = no CORS. CORSMaxAge is how long preflights are cached.
+	CORSAllowedOrigins []string      `mapstructure:"cors_allowed_origins"`
+	CORSMaxAge         time.Duration `mapstructure:"cors_max_age"`
 }
 
 // TLS reports whether the server should serve HTTPS.
@@ -57,6 +66,10 @@ type Odoo struct {
 	// BreakerCoolDown before probing Odoo again; 0 disables the breaker.
 	BreakerFailures int           `mapstructure:"breaker_failures"`
 	BreakerCoolDown time.Duration `mapstructure:"breaker_cooldown"`
+	// CAFile adds a PEM CA bundle to the system roots for https URLs.
+	CAFile string `mapstructure:"ca_file"`
+	// AllowInsecureHTTP permits a plain http URL to a non-loopback Odoo.
+	AllowInsecureHTTP bool `mapstructure:"allow_insecure_http"`
 }
 
 // Registry tunes the REST behaviour of the registry endpoints.
@@ -74,9 +87,14 @@ type Registry struct {
 	OutcomeLookup time.Duration `mapstructure:"outcome_lookup"`
 }
 
-// Auth lists the clients allowed to call the proxy.
+// Auth lists the clients allowed to call the proxy: plain API keys,
+// clients with hashed secrets, and OIDC tokens (see security.go).
 type Auth struct {
 	APIKeys []APIKey `mapstructure:"api_keys"`
+	Clients []Client `mapstructure:"clients"`
+	OIDC    OIDC     `mapstructure:"oidc"`
+	// VerifyCacheTTL is how long a verified secret hash is remembered.
+	VerifyCacheTTL time.Duration `mapstructure:"verify_cache_ttl"`
 }
 
 // APIKey is one client credential. ID names the client in logs; it is not

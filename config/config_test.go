@@ -13,7 +13,7 @@ import (
 // minimal is the smallest valid file: everything else has a default.
 const minimal = `
 odoo:
-  url: http://odoo:8069
+  url: https://odoo:8069
   db: openspp
   login: proxy
   secret: s3cret
@@ -39,7 +39,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
-	want.Odoo.URL, want.Odoo.DB, want.Odoo.Login, want.Odoo.Secret = "http://odoo:8069", "openspp", "proxy", "s3cret"
+	want.Odoo.URL, want.Odoo.DB, want.Odoo.Login, want.Odoo.Secret = "https://odoo:8069", "openspp", "proxy", "s3cret"
 	want.Auth.APIKeys = []APIKey{{ID: "app", Key: "app-key-0123456789", Scopes: []string{"registry:read"}}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", cfg, want)
@@ -155,7 +155,7 @@ func TestMissingFileIsAnError(t *testing.T) {
 
 func valid() *Config {
 	c := Default()
-	c.Odoo.URL, c.Odoo.DB, c.Odoo.Login, c.Odoo.Secret = "http://odoo:8069", "openspp", "proxy", "s"
+	c.Odoo.URL, c.Odoo.DB, c.Odoo.Login, c.Odoo.Secret = "https://odoo:8069", "openspp", "proxy", "s"
 	c.Auth.APIKeys = []APIKey{{ID: "app", Key: "k1", Scopes: AllScopes()}}
 	return c
 }
@@ -191,7 +191,7 @@ func TestValidateMessages(t *testing.T) {
 		{"registry.bank_cache_ttl: must be positive (e.g. 10m)", func(c *Config) { c.Registry.BankCacheTTL = 0 }},
 		{"registry.reference_cache_ttl: must be positive (e.g. 10m)", func(c *Config) { c.Registry.ReferenceCacheTTL = -1 }},
 		{"registry.feed_settle_delay: must not be negative", func(c *Config) { c.Registry.FeedSettleDelay = -time.Second }},
-		{"auth.api_keys: at least one key is required (every route but /healthz needs one)", func(c *Config) { c.Auth.APIKeys = nil }},
+		{"auth.clients: at least one client is required (auth.clients, auth.api_keys or auth.oidc; every route but /healthz needs credentials)", func(c *Config) { c.Auth.APIKeys = nil }},
 		{"auth.api_keys[0].id: is required (it names the client in logs)", func(c *Config) { c.Auth.APIKeys[0].ID = "" }},
 		{`auth.api_keys[1].id: "app" is used twice`, func(c *Config) {
 			c.Auth.APIKeys = append(c.Auth.APIKeys, APIKey{ID: "app", Key: "k2", Scopes: AllScopes()})
@@ -240,7 +240,7 @@ func TestValidateReportsAllProblemsAtOnce(t *testing.T) {
 }
 
 func TestLoadValidates(t *testing.T) {
-	_, err := Load(writeFile(t, "c.yaml", strings.Replace(minimal, "http://odoo:8069", "ftp://odoo", 1)))
+	_, err := Load(writeFile(t, "c.yaml", strings.Replace(minimal, "https://odoo:8069", "ftp://odoo", 1)))
 	if err == nil || !strings.Contains(err.Error(), "odoo.url: must be an http(s) URL") {
 		t.Errorf("error = %v", err)
 	}
@@ -263,7 +263,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
-	want.Odoo.URL, want.Odoo.DB, want.Odoo.Login = "http://odoo:8069", "openspp", "g2p-proxy"
+	want.Odoo.URL, want.Odoo.DB, want.Odoo.Login = "https://odoo:8069", "openspp", "g2p-proxy"
 	want.Odoo.Secret, want.Odoo.SecretFile = "odoo-api-key-value", filepath.Join(secrets, "odoo-api-key")
 	if !reflect.DeepEqual(cfg.Server, want.Server) || !reflect.DeepEqual(cfg.Odoo, want.Odoo) ||
 		cfg.Registry != want.Registry || cfg.Log != want.Log {

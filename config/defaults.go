@@ -15,6 +15,7 @@ func Default() *Config {
 			IdleTimeout:     120 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
 			MaxBodyBytes:    1 << 20,
+			CORSMaxAge:      10 * time.Minute,
 		},
 		Odoo: Odoo{
 			Protocol:       "xmlrpc",
@@ -40,5 +41,23 @@ func Default() *Config {
 		Log:         Log{Level: "info", Format: "json"},
 		Idempotency: Idempotency{TTL: 24 * time.Hour, Lease: 2 * time.Minute},
 		Redis:       Redis{KeyPrefix: "g2p-bank-proxy:", LockTTL: 45 * time.Second},
+		Auth: Auth{
+			VerifyCacheTTL: 5 * time.Minute,
+			OIDC: OIDC{ScopeClaim: "scope", ClientIDClaim: "azp", Leeway: 30 * time.Second,
+				JWKSCacheTTL: 10 * time.Minute, JWKSMinRefresh: 30 * time.Second},
+		},
+		Limits: Limits{
+			// The request rate limit is off unless configured (the example
+			// configuration sets it): a sensible rate depends on the clients.
+			FailedAuthPerMinute: 30,
+			MaxJSONDepth:        32,
+			MaxArrayItems:       1000,
+			MaxBatchItems:       100,
+			MaxMembers:          100,
+			MaxBankAccounts:     20,
+			MaxIDs:              20,
+		},
+		Audit:   Audit{Fsync: true},
+		Metrics: Metrics{Enabled: true},
 	}
 }

@@ -74,6 +74,7 @@ func (c *Config) readSecretFiles() error {
 			k.Key = s
 		}
 	}
+	errs = append(errs, c.Auth.readSecretHashFiles()...)
 	return errors.Join(errs...)
 }
 

@@ -44,7 +44,7 @@ func TestReliabilityKeysAreValidated(t *testing.T) {
 		{func(c *Config) { c.Redis.Addr, c.Redis.LockTTL = "redis:6379", 10*time.Second }, "redis.lock_ttl"},
 	} {
 		cfg := Default()
-		cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.Secret = "http://odoo:8069", "openspp", "proxy", "s"
+		cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.Secret = "https://odoo:8069", "openspp", "proxy", "s"
 		cfg.Auth.APIKeys = []APIKey{{ID: "app", Key: "app-key-0123456789", Scopes: []string{ScopeRegistryRead}}}
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("base config: %v", err)

@@ -212,3 +212,35 @@ func TLSClientConfig(caFile string) (*tls.Config, error) {
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
+
+// validateOrigins accepts exact origins only: a wildcard or a path would
+// not mean what an operator expects.
+func validateOrigins(v *validator, origins []string) {
+	for i, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
+			strings.Contains(o, "*") || u.User != nil {
+			v.add(fmt.Sprintf("server.cors_allowed_origins[%d]", i), "must be an exact origin such as https://app.example.org, got %q", o)
+		}
+	}
+}
+
+// readSecretHashFiles replaces each client's secret_hash by the content of
+// its secret_hash_file.
+func (a *Auth) readSecretHashFiles() []error {
+	var errs []error
+	for i := range a.Clients {
+		c := &a.Clients[i]
+		if c.SecretHashFile == "" {
+			continue
+		}
+		if c.SecretHash != "" {
+			errs = append(errs, fmt.Errorf("auth.clients[%d].secret_hash: set either secret_hash or secret_hash_file, not both", i))
+		} else if s, err := readSecret(c.SecretHashFile); err != nil {
+			errs = append(errs, fmt.Errorf("auth.clients[%d].secret_hash_file: %w", i, err))
+		} else {
+			c.SecretHash = s
+		}
+	}
+	return errs
+}

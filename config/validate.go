@@ -29,6 +29,8 @@ func (c *Config) Validate() error {
 	c.Auth.validate(v)
 	c.Log.validate(v)
 	c.validateReliability(v)
+	c.Metrics.validate(v, c.Server.Listen)
+	c.Limits.validate(v)
 	if c.Server.WriteTimeout > 0 && c.Odoo.Timeout > 0 && c.Server.WriteTimeout <= c.Odoo.Timeout {
 		// The connection would be cut before a slow Odoo call's error
 		// could be answered: the client would see no response at all.
@@ -72,6 +74,7 @@ func (s Server) validate(v *validator) {
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		v.add("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
 	}
+	validateOrigins(v, s.CORSAllowedOrigins)
 }
 
 func (o Odoo) validate(v *validator) {
@@ -79,6 +82,8 @@ func (o Odoo) validate(v *validator) {
 		v.add("odoo.url", "must be an http(s) URL (e.g. http://odoo:8069), got %q", o.URL)
 	} else if strings.Contains(u.Path, "/xmlrpc") || strings.Contains(u.Path, "/jsonrpc") {
 		v.add("odoo.url", "must be Odoo's base URL without the /xmlrpc or /jsonrpc path, got %q", o.URL)
+	} else if plainHTTPOffLoopback(o.URL) && !o.AllowInsecureHTTP {
+		v.add("odoo.url", "plain http to %s would carry the technical user's secret and bank data unencrypted; use https or set odoo.allow_insecure_http: true", u.Host)
 	}
 	if o.DB == "" {
 		v.add("odoo.db", "is required (the Odoo database name)")
@@ -128,9 +133,13 @@ func (r Registry) validate(v *validator) {
 }
 
 func (a Auth) validate(v *validator) {
-	if len(a.APIKeys) == 0 {
-		v.add("auth.api_keys", "at least one key is required (every route but /healthz needs one)")
+	if len(a.APIKeys) == 0 && len(a.Clients) == 0 && !a.OIDC.Enabled() {
+		v.add("auth.clients", "at least one client is required (auth.clients, auth.api_keys or auth.oidc; every route but /healthz needs credentials)")
 	}
+	if a.VerifyCacheTTL < 0 {
+		v.add("auth.verify_cache_ttl", "must not be negative (0 disables the cache)")
+	}
+	a.OIDC.validate(v)
 	ids := map[string]bool{}
 	keys := map[string]bool{}
 	known := AllScopes()
@@ -161,6 +170,7 @@ func (a Auth) validate(v *validator) {
 			}
 		}
 	}
+	validateClients(v, a.Clients, ids)
 }
 
 func (l Log) validate(v *validator) {

@@ -270,3 +270,27 @@ func TestSystemdUnitAndConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	stages := strings.Split(text, "\nFROM ")
+	final := stages[len(stages)-1]
+	if !strings.Contains(text, "CGO_ENABLED=0") {
+		t.Error("the binary must be built static (CGO_ENABLED=0)")
+	}
+	if !strings.HasPrefix(final, "gcr.io/distroless/static") && !strings.HasPrefix(final, "scratch") {
+		t.Errorf("the final stage must be distroless static or scratch, not %.40s", final)
+	}
+	user := regexp.MustCompile(`(?m)^USER (\d+):(\d+)`).FindStringSubmatch(final)
+	if user == nil || user[1] == "0" {
+		t.Fatal("the final stage must set a numeric non-root USER")
+	}
+	pod := readManifests(t, "k8s")["Deployment/g2p-bank-proxy"]
+	if got := fmt.Sprint(pod.get("spec", "template", "spec", "securityContext", "runAsUser")); got != user[1] {
+		t.Errorf("the Deployment runs as user %s, the image as %s", got, user[1])
+	}
+}

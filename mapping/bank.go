@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
@@ -86,6 +87,31 @@ type BankResolver struct {
 	// locker, when set, extends missMu across proxy instances.
 	locker Locker
 	log    *zap.Logger
+	// hits and misses count Resolve and Lookup calls answered from the
+	// cache or not (see Stats).
+	hits, misses atomic.Uint64
+}
+
+// BankCacheStats are the resolver cache's counters since start and its size.
+type BankCacheStats struct {
+	Hits, Misses uint64
+	Entries      int // cached name and BIC keys, expired ones until swept
+}
+
+// Stats returns the cache's counters, e.g. for metrics. It is cheap and
+// safe for concurrent use.
+func (b *BankResolver) Stats() BankCacheStats {
+	return BankCacheStats{Hits: b.hits.Load(), Misses: b.misses.Load(), Entries: b.cache.ItemCount()}
+}
+
+// cached returns the cached bank under key and counts the hit or miss.
+func (b *BankResolver) cached(key string) (Bank, bool) {
+	if v, ok := b.cache.Get(key); ok {
+		b.hits.Add(1)
+		return v.(Bank), true
+	}
+	b.misses.Add(1)
+	return Bank{}, false
 }
 
 // NewBankResolver returns a resolver caching results for ttl.
@@ -106,8 +132,8 @@ func NewBankResolver(o Odoo, ttl time.Duration, log *zap.Logger) *BankResolver {
 // name to create it with; upstream errors as converted by FromOdoo.
 func (b *BankResolver) Resolve(ctx context.Context, ref BankRef) (Bank, error) {
 	key := ref.key()
-	if v, ok := b.cache.Get(key); ok {
-		return v.(Bank), nil
+	if bank, ok := b.cached(key); ok {
+		return bank, nil
 	}
 	v, err, _ := b.sf.Do(key, func() (any, error) {
 		// The flight outlives a caller that gives up: the others still wait.
@@ -126,8 +152,8 @@ func (b *BankResolver) Resolve(ctx context.Context, ref BankRef) (Bank, error) {
 // without a name, upstream errors. Cost: none for a cached bank, otherwise
 // one directory read, shared by concurrent callers.
 func (b *BankResolver) Lookup(ctx context.Context, ref BankRef) (bank Bank, found bool, err error) {
-	if v, ok := b.cache.Get(ref.key()); ok {
-		return v.(Bank), true, nil
+	if bank, ok := b.cached(ref.key()); ok {
+		return bank, true, nil
 	}
 	v, err, _ := b.sf.Do("directory", func() (any, error) {
 		return b.directory(context.WithoutCancel(ctx))

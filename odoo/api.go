@@ -5,6 +5,7 @@ package odoo
 
 import (
 	"context"
+	"crypto/tls"
 	"time"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	// metrics hook); err is the call's error, usually an *Error. It must be fast and safe for
 	// concurrent use.
 	Observe func(model, method string, d time.Duration, err error)
+	// TLS, when set, verifies https URLs (e.g. system roots plus an
+	// internal CA); nil uses Go's defaults.
+	TLS *tls.Config
 }
 
 // Values are the field values of a create or write. Never put nil in them:

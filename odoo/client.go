@@ -93,6 +93,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
 		TLSHandshakeTimeout: cfg.ConnectTimeout,
+		TLSClientConfig:     cfg.TLS,
 		MaxIdleConns:        cfg.MaxConns,
 		MaxIdleConnsPerHost: cfg.MaxConns,
 		MaxConnsPerHost:     cfg.MaxConns,

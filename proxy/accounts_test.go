@@ -99,7 +99,8 @@ func newAccountsHarnessOn(t *testing.T, c *odoo.Client, opts mapping.AccountsOpt
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &accountsHarness{handler: s.Handler(), base: cfg.Server.BasePath, odoo: c, logs: logs}
+	// Every exchange is also validated against openapi.json.
+	return &accountsHarness{handler: newOpenAPIChecker(t, s.Handler()), base: cfg.Server.BasePath, odoo: c, logs: logs}
 }
 
 type acctResponse struct {

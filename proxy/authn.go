@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -57,9 +56,12 @@ func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) 
 // tried carries the error (RFC 6750: none when no credentials were sent).
 func challenge(c *gin.Context, e *auth.Error) {
 	bearer := "Bearer " + realm
-	if e.Scheme == "Bearer" {
-		desc := strings.ReplaceAll(e.Message, `"`, `'`)
-		bearer += `, error="invalid_token", error_description="` + desc + `"`
+	switch {
+	case e.Expired:
+		// A client that reads this fetches a new token instead of failing.
+		bearer += `, error="invalid_token", error_description="the token has expired"`
+	case e.Scheme == "Bearer":
+		bearer += `, error="invalid_token"`
 	}
 	h := c.Writer.Header()
 	h.Add("WWW-Authenticate", bearer)

@@ -1,11 +1,9 @@
 package proxy
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,21 +17,7 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyzTimeout bounds the readiness probe's call to Odoo.
-const readyzTimeout = 5 * time.Second
-
-// readyz is the readiness probe: Odoo answers its version call (one
-// unauthenticated round trip, no database work).
-func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), readyzTimeout)
-	defer cancel()
-	v, err := s.deps.Upstream.Version(ctx)
-	if err != nil {
-		s.fail(c, mapping.FromOdoo(err))
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "odoo_version": v.ServerVersion})
-}
+// The readiness probe, /readyz, is in ready.go.
 
 // noRoute answers unknown paths with a 404 problem.
 func (s *Server) noRoute(c *gin.Context) {

@@ -131,6 +131,9 @@ func (s *Server) answerRepeat(c *gin.Context, prev idempotency.Entry, fp string)
 			}
 		}
 		c.Header(ReplayedHeader, "true")
+		if s.deps.Metrics != nil {
+			s.deps.Metrics.IdempotencyReplay()
+		}
 		c.Data(prev.Response.Status, prev.Response.Header.Get("Content-Type"), prev.Response.Body)
 		c.Abort()
 	default:

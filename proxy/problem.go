@@ -58,6 +58,7 @@ var problemKinds = map[mapping.Code]problemKind{
 	mapping.CodeIdempotencyInProgress:  {http.StatusConflict, "Request in progress", 1},
 	mapping.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type", 0},
 	codeMethodNotAllowed:               {http.StatusMethodNotAllowed, "Method not allowed", 0},
+	codeAuditUnavailable:               {http.StatusServiceUnavailable, "Audit trail unavailable", 30},
 }
 
 // ProblemDetail is the RFC 9457 body of every error response.

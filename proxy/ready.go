@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
@@ -30,13 +31,6 @@ const (
 	readyTimeout  = 5 * time.Second
 )
 
-// upstreamProbe is what readiness needs from the Odoo client.
-type upstreamProbe interface {
-	Pinger
-	Authenticate(ctx context.Context) (uid int64, err error)
-	Circuit() odoo.CircuitState
-}
-
 // ReadyReport is the /readyz body: Status "ok" (HTTP 200) or "unavailable"
 // (HTTP 503), and one state per dependency.
 type ReadyReport struct {
@@ -49,7 +43,8 @@ type ReadyReport struct {
 // cached login. At most one probe runs at a time, and its result serves
 // every caller for readyInterval.
 type readinessProbe struct {
-	upstream upstreamProbe
+	upstream Pinger
+	audit    *audit.Auditor // nil: no audit check
 	log      *zap.Logger
 	now      func() time.Time
 
@@ -59,7 +54,7 @@ type readinessProbe struct {
 	at     time.Time // when last was probed; zero = never
 }
 
-func newReadinessProbe(upstream upstreamProbe, log *zap.Logger) *readinessProbe {
+func newReadinessProbe(upstream Pinger, log *zap.Logger) *readinessProbe {
 	return &readinessProbe{upstream: upstream, log: log, now: time.Now}
 }
 
@@ -133,6 +128,14 @@ func (p *readinessProbe) probe(ctx context.Context) ReadyReport {
 	r := ReadyReport{Status: checkOK, Checks: map[string]string{"odoo": state}}
 	if state != checkOK {
 		r.Status = checkUnavailable
+	}
+	if p.audit != nil {
+		// Writes are refused while the audit file cannot be written.
+		r.Checks["audit"] = checkOK
+		if err := p.audit.Ready(); err != nil {
+			r.Checks["audit"], r.Status = checkUnavailable, checkUnavailable
+			p.log.Error("readiness: the audit trail cannot be written", zap.Error(err))
+		}
 	}
 	return r
 }

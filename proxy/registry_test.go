@@ -64,7 +64,8 @@ func newRegistryHarnessOn(t testing.TB, c *odoo.Client) *registryHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &registryHarness{handler: s.Handler(), base: cfg.Server.BasePath, odoo: c, logs: logs}
+	// Every exchange is also validated against openapi.json.
+	return &registryHarness{handler: newOpenAPIChecker(t, s.Handler()), base: cfg.Server.BasePath, odoo: c, logs: logs}
 }
 
 type registryResponse struct {

@@ -60,10 +60,14 @@ func TestEveryRouteRequiresItsScope(t *testing.T) {
 		t.Run(route, func(t *testing.T) {
 			path := routeParam.ReplaceAllString(r.Path, "1")
 			others := slices.DeleteFunc(config.AllScopes(), func(s string) bool { return s == scope })
-			ts.keys = newClientKeys([]config.APIKey{
+			authn, err := newAuthenticator(config.Auth{APIKeys: []config.APIKey{
 				{ID: "without", Key: "without-the-scope", Scopes: others},
 				{ID: "only", Key: "only-the-scope", Scopes: []string{scope}},
-			})
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts.sec.authn = authn
 			requirePlatformProblem(t, ts.do(t, r.Method, path, "", nil), http.StatusUnauthorized, "unauthorized")
 			requirePlatformProblem(t, ts.do(t, r.Method, path, "without-the-scope", nil), http.StatusForbidden, "forbidden")
 			if got := ts.do(t, r.Method, path, "only-the-scope", nil); got.Code == http.StatusUnauthorized || got.Code == http.StatusForbidden {

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
@@ -21,7 +22,8 @@ import (
 
 // Deps are the services the handlers use. Registry is required; Accounts,
 // when set, serves the bank-account resources; Upstream, when set, backs
-// the /readyz probe.
+// the /readyz probe; Metrics, when set, records every request and is
+// served at /metrics (or on metrics.listen, see Run).
 type Deps struct {
 	Registry RegistryService
 	Accounts AccountsService
@@ -29,11 +31,18 @@ type Deps struct {
 	// Idempotency stores Idempotency-Key answers; nil = in memory (one
 	// instance). Several instances share an idempotency.Redis.
 	Idempotency idempotency.Store
+	Metrics     *Metrics
+	// Auditor records writes and reads of full account numbers; nil
+	// records nothing (the demo, tests). Shutdown closes it.
+	Auditor *audit.Auditor
 }
 
-// Pinger is the part of the Odoo client the readiness probe needs.
+// Pinger is the part of the Odoo client the readiness probe needs;
+// *odoo.Client satisfies it.
 type Pinger interface {
 	Version(ctx context.Context) (odoo.VersionInfo, error)
+	Authenticate(ctx context.Context) (uid int64, err error)
+	Circuit() odoo.CircuitState
 }
 
 // Server is the proxy's HTTP server. Build it with New; serve it with Run or
@@ -42,10 +51,12 @@ type Server struct {
 	cfg    *config.Config
 	deps   Deps
 	log    *zap.Logger
-	keys   []clientKey
+	sec    *security
 	engine *gin.Engine
 	http   *http.Server
 	idem   *idempotencyKeeper
+	ready  *readinessProbe // nil without Deps.Upstream
+	docs   *apiDocs
 }
 
 func init() {
@@ -69,8 +80,22 @@ func New(cfg *config.Config, deps Deps, log *zap.Logger) (*Server, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: log, keys: newClientKeys(cfg.Auth.APIKeys)}
+	s := &Server{cfg: cfg, deps: deps, log: log}
+	sec, err := s.newSecurity()
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	s.sec = sec
 	s.idem = newIdempotencyKeeper(cfg.Idempotency, deps.Idempotency)
+	docs, err := newAPIDocs(cfg.Server.BasePath)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	s.docs = docs
+	if deps.Upstream != nil {
+		s.ready = newReadinessProbe(deps.Upstream, log.Named("readyz"))
+		s.ready.audit = deps.Auditor
+	}
 	s.engine = s.routes()
 	sc := cfg.Server
 	s.http = &http.Server{
@@ -101,15 +126,17 @@ func (s *Server) routes() *gin.Engine {
 	// The proxy is usually behind an ingress; without a configured list of
 	// trusted proxies, X-Forwarded-For is not believed.
 	_ = e.SetTrustedProxies(nil)
-	e.Use(s.requestIDMiddleware, s.accessLog, s.recovery, s.limitBody)
+	if s.deps.Metrics != nil {
+		e.Use(s.deps.Metrics.observeHTTP) // first: its latency covers the other middleware
+	}
+	e.Use(s.requestIDMiddleware, s.accessLog, s.recovery, s.cors, s.limitBody)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 
-	e.GET("/healthz", s.healthz)
-	if s.deps.Upstream != nil {
-		e.GET("/readyz", s.readyz)
-	}
-	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.idempotency)
+	s.registerOperationsRoutes(e)
+	// The guard sits inside idempotency, so stored answers are already
+	// masked and a replay (which writes nothing) is not audited twice.
+	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.rateLimit, s.limitJSON, s.idempotency, s.guardAccounts)
 	s.registerRegistryRoutes(api)
 	if s.deps.Accounts != nil {
 		s.registerAccountRoutes(api, s.deps.Accounts)
@@ -123,6 +150,10 @@ func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("proxy: listen: %w", err)
+	}
+	if err := s.serveSeparateMetrics(ctx); err != nil {
+		ln.Close()
+		return err
 	}
 	return s.Serve(ctx, ln)
 }
@@ -159,6 +190,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("shutting down")
 	if err := s.http.Shutdown(ctx); err != nil {
+		return errors.Join(fmt.Errorf("proxy: shutdown: %w", err), s.deps.Auditor.Close(ctx))
+	}
+	// No request runs any more: the audit file can close (queued notes are
+	// posted first).
+	if err := s.deps.Auditor.Close(ctx); err != nil {
 		return fmt.Errorf("proxy: shutdown: %w", err)
 	}
 	s.log.Info("stopped")

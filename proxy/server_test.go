@@ -143,6 +143,7 @@ func TestProblemTableMapsEveryCode(t *testing.T) {
 		{mapping.CodeIdempotencyKeyReused, 422, ""},
 		{mapping.CodeIdempotencyInProgress, 409, "1"},
 		{mapping.CodeUnsupportedMediaType, 415, ""},
+		{codeAuditUnavailable, 503, "30"},
 	}
 	if len(tests) != len(problemKinds)-1 { // -1: method_not_allowed is routing, tested below
 		t.Errorf("the problem table has %d codes, this test %d", len(problemKinds)-1, len(tests))
@@ -393,13 +394,20 @@ func (f stubPinger) Version(context.Context) (odoo.VersionInfo, error) {
 	return odoo.VersionInfo{ServerVersion: "17.0"}, f.err
 }
 
+func (f stubPinger) Authenticate(context.Context) (int64, error) { return 2, nil }
+
+func (f stubPinger) Circuit() odoo.CircuitState { return odoo.CircuitState{State: odoo.CircuitClosed} }
+
+// The probe's states and caching are tested in ready_test.go.
 func TestReadyz(t *testing.T) {
 	ok := newPlatformServer(t, Deps{Upstream: stubPinger{}})
-	if r := ok.do(t, "GET", "/readyz", "", nil); r.Code != 200 || !strings.Contains(r.Body.String(), `"17.0"`) {
+	if r := ok.do(t, "GET", "/readyz", "", nil); r.Code != 200 || r.Body.String() != `{"status":"ok","checks":{"odoo":"ok"}}` {
 		t.Errorf("ready: %d %s", r.Code, r.Body)
 	}
 	down := newPlatformServer(t, Deps{Upstream: stubPinger{err: &odoo.Error{Kind: odoo.KindUnavailable}}})
-	requirePlatformProblem(t, down.do(t, "GET", "/readyz", "", nil), 503, "upstream_unavailable")
+	if r := down.do(t, "GET", "/readyz", "", nil); r.Code != 503 || r.Body.String() != `{"status":"unavailable","checks":{"odoo":"unavailable"}}` {
+		t.Errorf("not ready: %d %s", r.Code, r.Body)
+	}
 }
 
 func TestNewRefusesBadInput(t *testing.T) {

@@ -22,7 +22,7 @@ var requiredRights = []struct {
 }{
 	{"res.partner", []string{"read", "create", "write"}},
 	{"res.partner.bank", []string{"read", "create", "write"}},
-	{"res.bank", []string{"read", "create"}},
+	{"res.bank", []string{"read", "create", "write"}}, // write: the resolver completes a missing BIC
 	{"g2p.reg.id", []string{"read", "create", "write"}},
 	{"g2p.phone.number", []string{"read", "create", "write"}},
 	{"g2p.group.membership", []string{"read", "create", "write"}},
@@ -89,11 +89,15 @@ func checkOdoo(ctx context.Context, client *odoo.Client, c config.Odoo, w io.Wri
 	if !report(err, "login %q on database %q (uid %d)", c.Login, c.DB, uid) {
 		return failed
 	}
+	for _, m := range modelFields {
+		report(checkFields(ctx, client, m.model, m.fields), "%s fields (%d)", m.model, len(m.fields))
+	}
 	for _, r := range requiredRights {
 		for _, op := range r.ops {
 			report(hasRight(ctx, client, r.model, op), "%s %s", r.model, op)
 		}
 	}
+	warnSurplusRights(ctx, client, w)
 	return failed
 }
 

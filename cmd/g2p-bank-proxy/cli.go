@@ -24,6 +24,8 @@ Usage:
   g2p-bank-proxy serve --config FILE
   g2p-bank-proxy demo [--listen ADDR] [--api-key KEY] [--emulator-listen ADDR]
   g2p-bank-proxy check --config FILE
+  g2p-bank-proxy hash-secret [--generate] < SECRET_FILE
+  g2p-bank-proxy audit verify FILE
   g2p-bank-proxy version
 
 Commands:
@@ -31,6 +33,9 @@ Commands:
            (every key can be overridden by G2P_PROXY_<SECTION>_<KEY>)
   demo     run against an embedded Odoo emulator with demo data
   check    check a configuration: Odoo reachable, login, the rights the proxy needs
+  hash-secret
+           print the hash of a client secret read from stdin, for auth.clients
+  audit    verify FILE: check an audit file's hash chain, report the first bad line
   version  print the version
 
 Run "g2p-bank-proxy COMMAND -h" for a command's flags.
@@ -66,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = runCheck(ctx, args[1:], stdout, stderr)
+	case "hash-secret":
+		err = runHashSecret(args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(args[1:], stdout, stderr)
 	case "version":
 		err = runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -62,7 +62,7 @@ func TestServeRefusesAnInvalidConfig(t *testing.T) {
 	if code != exitError {
 		t.Errorf("exit code %d, want %d", code, exitError)
 	}
-	for _, want := range []string{"odoo.url: must be an http(s) URL", "odoo.db: is required", "auth.api_keys: at least one key"} {
+	for _, want := range []string{"odoo.url: must be an http(s) URL", "odoo.db: is required", "auth.clients: at least one client"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr %q does not contain %q", errOut, want)
 		}

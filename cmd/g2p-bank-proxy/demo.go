@@ -57,6 +57,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // demo is a running demo: the emulated Odoo and the proxy in front of it.
 type demo struct {
 	apiURL      string // proxy base URL including the base path
+	docsURL     string // the API description page
 	apiKey      string
 	emulatorURL string
 	done        chan error
@@ -105,6 +106,7 @@ func startDemo(ctx context.Context, o demoOptions, log *zap.Logger) (*demo, erro
 
 	d := &demo{
 		apiURL:      "http://" + ln.Addr().String() + cfg.Server.BasePath,
+		docsURL:     "http://" + ln.Addr().String() + "/docs",
 		apiKey:      o.apiKey,
 		emulatorURL: emuURL,
 		done:        make(chan error, 1),
@@ -137,6 +139,7 @@ func (d *demo) printBanner(w io.Writer) {
 	fmt.Fprintf(&b, "g2p-bank-proxy demo: the registry API runs against an emulated OpenSPP with demo data.\n\n")
 	fmt.Fprintf(&b, "  API:      %s\n", d.apiURL)
 	fmt.Fprintf(&b, "  API key:  %s  (every scope)\n", d.apiKey)
+	fmt.Fprintf(&b, "  Docs:     %s  (OpenAPI at /openapi.json, metrics at /metrics)\n", d.docsURL)
 	fmt.Fprintf(&b, "  Odoo:     %s  (database %s, login %s, password %s)\n\n", d.emulatorURL, demoDB, demoLogin, demoPassword)
 	fmt.Fprintf(&b, "Try:\n\n")
 	for _, c := range d.exampleCalls() {

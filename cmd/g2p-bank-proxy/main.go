@@ -26,7 +26,14 @@ func main() {
 // and the HTTP server from a validated configuration. It makes no network
 // call.
 func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
-	client, err := odoo.New(odooConfig(cfg.Odoo), log)
+	oc := odooConfig(cfg.Odoo)
+	tlsCfg, err := config.TLSClientConfig(cfg.Odoo.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("odoo.%w", err)
+	}
+	oc.TLS = tlsCfg
+	metrics := newMetrics(cfg.Metrics, &oc)
+	client, err := odoo.New(oc, log)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +53,13 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 		MaxPageSize:     cfg.Registry.MaxPageSize,
 		SettleDelay:     settleDelay(cfg.Registry.FeedSettleDelay),
 	}, log.Named("accounts"))
-	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client, Idempotency: store}, log)
+	watchServices(metrics, client, registry.Banks())
+	auditor, err := newAuditor(cfg.Audit, client, metrics, log)
+	if err != nil {
+		return nil, err
+	}
+	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client, Idempotency: store, Metrics: metrics,
+		Auditor: auditor}, log)
 }
 
 func odooConfig(c config.Odoo) odoo.Config {

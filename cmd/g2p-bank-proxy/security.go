@@ -11,8 +11,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/proxy"
 )
 
 // stdin is where hash-secret reads the secret (a variable for tests).
@@ -99,3 +105,38 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 
 // errAuditTampered makes audit verify exit 1 after its report.
 var errAuditTampered = errors.New("the audit file is not intact")
+
+// newAuditor opens the audit trail audit.* asks for: nil when neither the
+// file nor the notes are enabled (the proxy then warns: writes are not
+// audited).
+func newAuditor(c config.Audit, client *odoo.Client, m *proxy.Metrics, log *zap.Logger) (*audit.Auditor, error) {
+	if c.File == "" && !c.OdooNotes {
+		log.Warn("audit.file is not set: writes and reads of full account numbers are not recorded")
+		return nil, nil
+	}
+	o := audit.Options{}
+	if c.File != "" {
+		f, err := audit.OpenFile(c.File, audit.FileOptions{Sync: c.Fsync})
+		if err != nil {
+			return nil, err
+		}
+		o.File = f
+	} else {
+		log.Warn("audit.file is not set: only Odoo notes record writes, and reads of full numbers are not recorded")
+	}
+	if c.OdooNotes {
+		o.Notes = audit.OdooNotes{Odoo: client}
+	}
+	a := audit.New(o, log.Named("audit"))
+	if m != nil {
+		m.Registry().MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "g2p_proxy", Name: "audit_write_failures_total",
+				Help: "Audit records that could not be appended to audit.file (each was logged at ERROR instead)."},
+				func() float64 { return float64(a.Failures()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "g2p_proxy", Name: "audit_note_failures_total",
+				Help: "Audit notes that could not be posted in Odoo (logged)."},
+				func() float64 { return float64(a.NoteFailures()) }),
+		)
+	}
+	return a, nil
+}
