@@ -204,7 +204,9 @@ func cleanOdooMessage(m string) string {
 	if line == "" {
 		return "the registry refused the data"
 	}
-	return line
+	// Clients see the message; a number it quotes is shown masked, as in
+	// every answer (the client may not be allowed full numbers).
+	return RedactNumbers(line)
 }
 
 // isForeignKeyFault reports whether err is Odoo's FK text for the given

@@ -147,7 +147,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("starting", zap.String("version", version), zap.String("config", *path),
 		zap.String("odoo_url", cfg.Odoo.URL), zap.String("odoo_db", cfg.Odoo.DB),
 		zap.String("odoo_login", cfg.Odoo.Login), zap.String("odoo_protocol", cfg.Odoo.Protocol),
-		zap.Strings("clients", clientIDs(cfg.Auth.APIKeys)))
+		zap.Strings("clients", clientIDs(cfg.Auth)), zap.Bool("oidc", cfg.Auth.OIDC.Enabled()))
 	srv, err := newServer(cfg, log)
 	if err != nil {
 		return err
@@ -155,11 +155,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return srv.Run(ctx)
 }
 
-// clientIDs lists the configured clients for the start-up log (never keys).
-func clientIDs(keys []config.APIKey) []string {
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ID
+// clientIDs lists the configured clients for the start-up log (never keys
+// or hashes).
+func clientIDs(a config.Auth) []string {
+	ids := make([]string, 0, len(a.APIKeys)+len(a.Clients))
+	for _, k := range a.APIKeys {
+		ids = append(ids, k.ID)
+	}
+	for _, c := range a.Clients {
+		ids = append(ids, c.ID)
 	}
 	return ids
 }

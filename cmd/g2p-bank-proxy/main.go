@@ -96,7 +96,7 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
 	}
 	// No sampling: an access log that drops lines under load is no access log.
 	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
-	return zap.New(core, zap.AddCaller()), nil
+	return zap.New(redactingCore{core}, zap.AddCaller()), nil
 }
 
 // settleDelay maps the config's "0 serves at once" onto AccountsOptions,
