@@ -54,11 +54,27 @@ const (
 	LegacyNotPresent     = "G2P-REQ-010" // "ID/Name not present."
 )
 
-// FieldError points at one bad value of a request with a JSON pointer
-// (RFC 6901), e.g. "/bank_ids/1/acc_number", or names a query parameter.
+// FieldError says what is wrong with one value of a request and where it
+// is: a query parameter (Parameter, e.g. "limit"), a request header
+// (Header), or otherwise the body, by a JSON pointer (RFC 6901: Pointer,
+// e.g. "/bank_ids/1/acc_number"; "" is the whole body).
 type FieldError struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Header    string `json:"header,omitempty"`
+	Message   string `json:"message"`
+}
+
+// Where names the value for a sentence: the parameter, the header or the
+// pointer ("" for the whole body).
+func (f FieldError) Where() string {
+	switch {
+	case f.Parameter != "":
+		return f.Parameter
+	case f.Header != "":
+		return f.Header
+	}
+	return f.Pointer
 }
 
 // Error is the error every mapping operation returns: a stable Code, a human
@@ -98,26 +114,37 @@ type problems struct {
 	legacy string
 }
 
-func (p *problems) addCode(code Code, legacy, pointer, format string, args ...any) {
+func (p *problems) addCode(code Code, legacy string, at FieldError, format string, args ...any) {
 	if len(p.fields) == 0 {
 		p.code, p.legacy = code, legacy
 	}
-	p.fields = append(p.fields, FieldError{Pointer: pointer, Message: fmt.Sprintf(format, args...)})
+	at.Message = fmt.Sprintf(format, args...)
+	p.fields = append(p.fields, at)
 }
 
-// add records an invalid value.
+// add records an invalid value of the body.
 func (p *problems) add(pointer, format string, args ...any) {
-	p.addCode(CodeValidationFailed, "", pointer, format, args...)
+	p.addCode(CodeValidationFailed, "", FieldError{Pointer: pointer}, format, args...)
 }
 
-// ref records a name that matches nothing in the registry.
+// param records an invalid query parameter.
+func (p *problems) param(name, format string, args ...any) {
+	p.addCode(CodeValidationFailed, "", FieldError{Parameter: name}, format, args...)
+}
+
+// ref records a name of the body that matches nothing in the registry.
 func (p *problems) ref(legacy, pointer, format string, args ...any) {
-	p.addCode(CodeUnknownReference, legacy, pointer, format, args...)
+	p.addCode(CodeUnknownReference, legacy, FieldError{Pointer: pointer}, format, args...)
+}
+
+// refParam records a query parameter naming nothing in the registry.
+func (p *problems) refParam(legacy, name, format string, args ...any) {
+	p.addCode(CodeUnknownReference, legacy, FieldError{Parameter: name}, format, args...)
 }
 
 // dup records a value repeated inside one request.
 func (p *problems) dup(pointer, format string, args ...any) {
-	p.addCode(CodeDuplicateInRequest, "", pointer, format, args...)
+	p.addCode(CodeDuplicateInRequest, "", FieldError{Pointer: pointer}, format, args...)
 }
 
 // err returns nil when nothing was collected, otherwise one error naming
@@ -127,8 +154,8 @@ func (p *problems) err() error {
 		return nil
 	}
 	msg := p.fields[0].Message
-	if p.fields[0].Pointer != "" {
-		msg = p.fields[0].Pointer + ": " + msg
+	if at := p.fields[0].Where(); at != "" {
+		msg = at + ": " + msg
 	}
 	if len(p.fields) > 1 {
 		more := "problems"

@@ -151,20 +151,20 @@ func (a *Accounts) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 	var since time.Time
 	if s := strings.TrimSpace(q.Cursor); s != "" {
 		if from, hasCursor = parseCursor(s); !hasCursor {
-			p.add("cursor", "is not a cursor of this feed; send back a next_cursor unchanged")
+			p.param("cursor", "is not a cursor of this feed; send back a next_cursor unchanged")
 		}
 	}
 	if s := strings.TrimSpace(q.UpdatedSince); s != "" {
 		if since, hasSince = parseSince(s); !hasSince {
-			p.add("updated_since", "must be a time in RFC 3339 (2026-12-03T18:41:43Z) or a date (2026-12-03)")
+			p.param("updated_since", "must be a time in RFC 3339 (2026-12-03T18:41:43Z) or a date (2026-12-03)")
 		}
 	}
 	if q.Limit < 0 {
-		p.add("limit", "must not be negative")
+		p.param("limit", "must not be negative")
 	}
 	number := AccountNumber(cleanText(q.AccNumber))
 	if q.AccNumber != "" && number.Sanitized() == "" {
-		p.add("acc_number", "must contain letters or digits")
+		p.param("acc_number", "must contain letters or digits")
 	}
 	if err := p.err(); err != nil {
 		return FeedPage{}, err

@@ -171,14 +171,14 @@ func TestFeedRefusesBadParameters(t *testing.T) {
 		q       FeedQuery
 		pointer string
 	}{
-		{"cursor not base64", FeedQuery{Cursor: "not a cursor!"}, "cursor"},
-		{"cursor without id", FeedQuery{Cursor: b64("2026-12-03 10:00:00")}, "cursor"},
-		{"cursor with a bad time", FeedQuery{Cursor: b64("2026-13-03 10:00:00|5")}, "cursor"},
-		{"cursor with id 0", FeedQuery{Cursor: b64("2026-12-03 10:00:00|0")}, "cursor"},
-		{"cursor with a negative id", FeedQuery{Cursor: b64("2026-12-03 10:00:00|-4")}, "cursor"},
-		{"updated_since not a time", FeedQuery{UpdatedSince: "yesterday"}, "updated_since"},
-		{"updated_since without zone", FeedQuery{UpdatedSince: "2026-12-03T10:00:00"}, "updated_since"},
-		{"acc_number of punctuation", FeedQuery{AccNumber: "--"}, "acc_number"},
+		{"cursor not base64", FeedQuery{Cursor: "not a cursor!"}, "?cursor"},
+		{"cursor without id", FeedQuery{Cursor: b64("2026-12-03 10:00:00")}, "?cursor"},
+		{"cursor with a bad time", FeedQuery{Cursor: b64("2026-13-03 10:00:00|5")}, "?cursor"},
+		{"cursor with id 0", FeedQuery{Cursor: b64("2026-12-03 10:00:00|0")}, "?cursor"},
+		{"cursor with a negative id", FeedQuery{Cursor: b64("2026-12-03 10:00:00|-4")}, "?cursor"},
+		{"updated_since not a time", FeedQuery{UpdatedSince: "yesterday"}, "?updated_since"},
+		{"updated_since without zone", FeedQuery{UpdatedSince: "2026-12-03T10:00:00"}, "?updated_since"},
+		{"acc_number of punctuation", FeedQuery{AccNumber: "--"}, "?acc_number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,13 +77,16 @@ func errCode(err error) Code {
 	return "not a mapping.Error: " + Code(err.Error())
 }
 
+// hasPointer reports whether err names the body value at pointer, or,
+// for "?name", the query parameter name.
 func hasPointer(err error, pointer string) bool {
 	e, ok := AsError(err)
 	if !ok {
 		return false
 	}
+	param, isParam := strings.CutPrefix(pointer, "?")
 	for _, f := range e.Fields {
-		if f.Pointer == pointer {
+		if isParam && f.Parameter == param || !isParam && f.Parameter == "" && f.Header == "" && f.Pointer == pointer {
 			return true
 		}
 	}

@@ -23,11 +23,11 @@ func (r *Registry) IndividualIDs(ctx context.Context, include, exclude string) (
 	inc, exc := cleanText(include), cleanText(exclude)
 	var incType, excType idType
 	if inc == "" {
-		p.add("include_id_type", "the query parameter include_id_type is required")
+		p.param("include_id_type", "is a required query parameter")
 	} else if t, found, err := r.ref.idType(ctx, inc); err != nil {
 		return nil, err
 	} else if !found {
-		p.ref(LegacyIDType, "include_id_type", "unknown ID type %q", inc)
+		p.refParam(LegacyIDType, "include_id_type", "unknown ID type %q", inc)
 	} else {
 		incType = t
 	}
@@ -35,7 +35,7 @@ func (r *Registry) IndividualIDs(ctx context.Context, include, exclude string) (
 		if t, found, err := r.ref.idType(ctx, exc); err != nil {
 			return nil, err
 		} else if !found {
-			p.ref(LegacyIDType, "exclude_id_type", "unknown ID type %q", exc)
+			p.refParam(LegacyIDType, "exclude_id_type", "unknown ID type %q", exc)
 		} else {
 			excType = t
 		}

@@ -66,14 +66,14 @@ func (r *Registry) updateIndividuals(ctx context.Context, idTypeName string, ite
 	typeName := cleanText(idTypeName)
 	var t idType
 	if typeName == "" {
-		v.p.add("id_type", "the query parameter id_type is required")
+		v.p.param("id_type", "is a required query parameter")
 	} else {
 		var found bool
 		var err error
 		if t, found, err = r.ref.idType(ctx, typeName); err != nil {
 			return nil, err
 		} else if !found {
-			v.p.ref(LegacyIDType, "id_type", "unknown ID type %q", typeName)
+			v.p.refParam(LegacyIDType, "id_type", "unknown ID type %q", typeName)
 		}
 	}
 	if len(items) == 0 {
@@ -221,11 +221,11 @@ func (r *Registry) findTargets(ctx context.Context, t idType, items []UpdateIndi
 		ptr := "/" + strconv.Itoa(i) + "/updateId"
 		switch len(matches) {
 		case 0:
-			p.addCode(CodeNotFound, LegacyNotPresent, ptr, "Individual with the given ID %s not found.", it.UpdateID)
+			p.addCode(CodeNotFound, LegacyNotPresent, FieldError{Pointer: ptr}, "Individual with the given ID %s not found.", it.UpdateID)
 		case 1:
 			out[i] = matches[0]
 		default:
-			p.addCode(CodeConflict, "", ptr, "%d individuals have the %s %s; the update would be ambiguous", len(matches), idLabel(t.Name), it.UpdateID)
+			p.addCode(CodeConflict, "", FieldError{Pointer: ptr}, "%d individuals have the %s %s; the update would be ambiguous", len(matches), idLabel(t.Name), it.UpdateID)
 		}
 	}
 	if err := p.err(); err != nil {

@@ -103,8 +103,8 @@ func TestUpdateIndividualsRefusesWholeBatch(t *testing.T) {
 		code               Code
 		pointer            string
 	}{
-		{"no id type", "", `[{"updateId":"3333333333"}]`, CodeValidationFailed, "id_type"},
-		{"unknown id type", "Voter", `[{"updateId":"3333333333"}]`, CodeUnknownReference, "id_type"},
+		{"no id type", "", `[{"updateId":"3333333333"}]`, CodeValidationFailed, "?id_type"},
+		{"unknown id type", "Voter", `[{"updateId":"3333333333"}]`, CodeUnknownReference, "?id_type"},
 		{"empty batch", "National ID", `[]`, CodeValidationFailed, ""},
 		{"batch too large", "National ID", "[" + strings.Repeat(`{"updateId":"1"},`, MaxUpdateBatch) + `{"updateId":"1"}]`, CodeValidationFailed, ""},
 		{"missing updateId", "National ID", `[{"given_name":"X"},{"updateId":"3333333333"}]`, CodeValidationFailed, "/0/updateId"},
@@ -169,10 +169,13 @@ func TestIndividualIDs(t *testing.T) {
 	if len(got) != 1 || got[0] != "TX-000001" {
 		t.Errorf("with exclude: %v, want [TX-000001]", got)
 	}
-	if _, err := env.reg.IndividualIDs(ctx, "", ""); errCode(err) != CodeValidationFailed {
+	if _, err := env.reg.IndividualIDs(ctx, "", ""); errCode(err) != CodeValidationFailed || !hasPointer(err, "?include_id_type") {
 		t.Errorf("no include: %v", err)
 	}
-	if _, err := env.reg.IndividualIDs(ctx, "Nope", ""); errCode(err) != CodeUnknownReference {
+	if _, err := env.reg.IndividualIDs(ctx, "Nope", ""); errCode(err) != CodeUnknownReference || !hasPointer(err, "?include_id_type") {
 		t.Errorf("unknown include: %v", err)
+	}
+	if _, err := env.reg.IndividualIDs(ctx, "Tax ID", "Nope"); errCode(err) != CodeUnknownReference || !hasPointer(err, "?exclude_id_type") {
+		t.Errorf("unknown exclude: %v", err)
 	}
 }

@@ -153,7 +153,7 @@ func (v *validator) ids(ctx context.Context, items []RegistrationIDRequest, ptr 
 		}
 		seen[t.ID] = i
 		if value != "" && t.Validation != nil && !t.Validation.MatchString(value) {
-			v.p.addCode(CodeValidationFailed, LegacyIDType, ip+"/value", "The provided %s '%s' is invalid.", idLabel(t.Name), value)
+			v.p.addCode(CodeValidationFailed, LegacyIDType, FieldError{Pointer: ip + "/value"}, "The provided %s '%s' is invalid.", idLabel(t.Name), value)
 			continue
 		}
 		vals := odoo.Values{"id_type": t.ID, "value": value}

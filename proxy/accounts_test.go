@@ -170,6 +170,19 @@ func (r acctResponse) wantProblem(t *testing.T, status int, code, pointer string
 	t.Errorf("problem %s does not point at %s", r.Body, pointer)
 }
 
+// wantParameterProblem checks a problem+json answer naming the query
+// parameter param (RFC 9457 "parameter", not a body pointer).
+func (r acctResponse) wantParameterProblem(t *testing.T, status int, code, param string) {
+	t.Helper()
+	r.wantProblem(t, status, code, "")
+	for _, f := range r.problem.Errors {
+		if f.Parameter == param && f.Pointer == "" {
+			return
+		}
+	}
+	t.Errorf("problem %s does not name the parameter %s", r.Body, param)
+}
+
 // calls counts the execute_kw calls a request makes.
 func (h *accountsHarness) calls(t *testing.T, f func()) int64 {
 	t.Helper()
@@ -399,7 +412,7 @@ func TestListAccounts(t *testing.T) {
 	if len(list) != 2 || list[0].ID != a.ID || list[0].Active || !list[1].Active {
 		t.Errorf("all accounts = %+v, want %d archived and %d active", list, a.ID, b.ID)
 	}
-	h.do(t, acctFullKey, "GET", accountsPath(p)+"?include_archived=maybe", "").wantProblem(t, 422, "validation_failed", "include_archived")
+	h.do(t, acctFullKey, "GET", accountsPath(p)+"?include_archived=maybe", "").wantParameterProblem(t, 422, "validation_failed", "include_archived")
 
 	empty := h.registrant(t, "NO, ACCOUNTS")
 	r := h.do(t, acctFullKey, "GET", accountsPath(empty), "").want(t, http.StatusOK, nil)
@@ -698,7 +711,7 @@ func TestFeedRefusesBadQueries(t *testing.T) {
 		{"acc_number=---", "acc_number"},
 	} {
 		t.Run(tt.query, func(t *testing.T) {
-			h.do(t, acctFullKey, "GET", "/bank-accounts?"+tt.query, "").wantProblem(t, 422, "validation_failed", tt.pointer)
+			h.do(t, acctFullKey, "GET", "/bank-accounts?"+tt.query, "").wantParameterProblem(t, 422, "validation_failed", tt.pointer)
 		})
 	}
 	// A limit above the maximum is served with the maximum (mapping tests

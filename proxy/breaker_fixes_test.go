@@ -96,7 +96,7 @@ func TestQueryParametersAreValidated(t *testing.T) {
 			continue
 		}
 		param := path[strings.Index(path, "?")+1 : strings.Index(path, "=")]
-		if p := res.problem(t); len(p.Errors) == 0 || p.Errors[0].Pointer != param {
+		if p := res.problem(t); len(p.Errors) == 0 || p.Errors[0].Parameter != param {
 			t.Errorf("GET %s: %s does not name %s", path, res.body, param)
 		}
 	}
@@ -113,7 +113,7 @@ func TestQueryParametersAreValidated(t *testing.T) {
 		"/bank-accounts?acc_number=%00", "/bank-accounts?updated_since=%C3%28", "/bank-accounts?cursor=" + hugeCursor,
 		"/bank-accounts?limit=0", "/bank-accounts?limit=1&limit=2", "/banks?name=%00", "/banks?bic=%01",
 	} {
-		h.do(t, acctFullKey, "GET", path, "").wantProblem(t, http.StatusUnprocessableEntity, "validation_failed", path[strings.Index(path, "?")+1:strings.Index(path, "=")])
+		h.do(t, acctFullKey, "GET", path, "").wantParameterProblem(t, http.StatusUnprocessableEntity, "validation_failed", path[strings.Index(path, "?")+1:strings.Index(path, "=")])
 	}
 	p := h.registrant(t, "BIG, IDS")
 	h.do(t, acctFullKey, "GET", accountsPath(2147483648), "").wantProblem(t, http.StatusNotFound, "not_found", "")

@@ -75,7 +75,7 @@ func (s *Server) idempotency(c *gin.Context) {
 	if !validIdempotencyKey(key) {
 		s.fail(c, &mapping.Error{Code: mapping.CodeValidationFailed,
 			Message: "Idempotency-Key must be 1 to 255 printable ASCII characters",
-			Fields:  []mapping.FieldError{{Pointer: IdempotencyKeyHeader, Message: "1 to 255 printable ASCII characters"}}})
+			Fields:  []mapping.FieldError{{Header: IdempotencyKeyHeader, Message: "1 to 255 printable ASCII characters"}}})
 		return
 	}
 	body, ok := s.readBody(c)

@@ -76,11 +76,41 @@ type ProblemDetail struct {
 	RequestID string         `json:"request_id"`
 }
 
-// ProblemField is one invalid value: a JSON pointer into the request body
-// (or the name of a query parameter) and what is wrong with it.
+// ProblemField is one invalid value and what is wrong with it. Where it is
+// takes one key: "parameter" (a query parameter), "header" (a request
+// header) or "pointer" (a JSON pointer into the body, "" for the whole
+// body), as RFC 9457's examples do.
 type ProblemField struct {
-	Pointer string `json:"pointer"`
-	Detail  string `json:"detail"`
+	Pointer   string `json:"pointer"`
+	Parameter string `json:"parameter"`
+	Header    string `json:"header"`
+	Detail    string `json:"detail"`
+}
+
+// MarshalJSON writes the one location key that is set (see ProblemField).
+func (f ProblemField) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	var err error
+	switch {
+	case f.Parameter != "":
+		err = enc.Encode(struct {
+			Parameter string `json:"parameter"`
+			Detail    string `json:"detail"`
+		}{f.Parameter, f.Detail})
+	case f.Header != "":
+		err = enc.Encode(struct {
+			Header string `json:"header"`
+			Detail string `json:"detail"`
+		}{f.Header, f.Detail})
+	default:
+		err = enc.Encode(struct {
+			Pointer string `json:"pointer"`
+			Detail  string `json:"detail"`
+		}{f.Pointer, f.Detail})
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), err
 }
 
 // fail answers the request with the problem+json for err and aborts the
@@ -127,7 +157,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		p.Detail = kind.title
 	}
 	for _, f := range me.Fields {
-		p.Errors = append(p.Errors, ProblemField{Pointer: f.Pointer, Detail: f.Message})
+		p.Errors = append(p.Errors, ProblemField{Pointer: f.Pointer, Parameter: f.Parameter, Header: f.Header, Detail: f.Message})
 	}
 	s.writeProblem(c, p, retryAfter(kind, me))
 }

@@ -133,14 +133,14 @@ func (s *Server) getIndividual(c *gin.Context) {
 type queryProblems []mapping.FieldError
 
 func (q *queryProblems) add(param, msg string) {
-	*q = append(*q, mapping.FieldError{Pointer: param, Message: msg})
+	*q = append(*q, mapping.FieldError{Parameter: param, Message: msg})
 }
 
 func (q queryProblems) err() error {
 	if len(q) == 0 {
 		return nil
 	}
-	return &mapping.Error{Code: mapping.CodeValidationFailed, Message: q[0].Pointer + ": " + q[0].Message, Fields: q}
+	return &mapping.Error{Code: mapping.CodeValidationFailed, Message: q[0].Parameter + ": " + q[0].Message, Fields: q}
 }
 
 // queryText returns the optional query parameter name ("" when absent). Like

@@ -230,13 +230,21 @@ func TestUpdateAndIDsEndpoints(t *testing.T) {
 		{"id_type=National%20ID", `{"updateId":"1234567890"}`, 422, ""},
 		{"id_type=National%20ID", `[{"updateId":"1234567890","bank_ids":[{"bank_name":"B","acc_number":1234}]}]`, 422, "/0/bank_ids/0/acc_number"},
 		{"id_type=National%20ID", `[{"updateId":"0000000000"}]`, 404, "/0/updateId"},
-		{"", `[{"updateId":"1234567890"}]`, 422, "id_type"},
+		{"", `[{"updateId":"1234567890"}]`, 422, "?id_type"},
 		{"id_type=National%20ID", `[{"updateId":"1234567890"`, 400, ""},
 	}
 	for _, c := range cases {
 		res := h.do(t, "PUT", "/update_individual?"+c.query, c.body)
 		p := res.problem(t)
-		if res.status != c.status || (c.pointer != "" && (len(p.Errors) == 0 || p.Errors[0].Pointer != c.pointer)) {
+		// "?name" is the query parameter name, anything else a body pointer.
+		at := ""
+		if len(p.Errors) > 0 {
+			at = p.Errors[0].Pointer
+			if p.Errors[0].Parameter != "" {
+				at = "?" + p.Errors[0].Parameter
+			}
+		}
+		if res.status != c.status || (c.pointer != "" && at != c.pointer) {
 			t.Errorf("PUT ?%s %s: %d %+v", c.query, c.body, res.status, p)
 		}
 	}
@@ -248,7 +256,7 @@ func TestUpdateAndIDsEndpoints(t *testing.T) {
 			t.Errorf("%s: %d %s", path, res.status, res.body)
 		}
 	}
-	if res := h.do(t, "GET", "/get_individual_ids", ""); res.status != 422 || res.problem(t).Errors[0].Pointer != "include_id_type" {
+	if res := h.do(t, "GET", "/get_individual_ids", ""); res.status != 422 || res.problem(t).Errors[0].Parameter != "include_id_type" {
 		t.Errorf("no include: %d %s", res.status, res.body)
 	}
 }
