@@ -82,19 +82,6 @@ func (h *accountHandlers) pathIDs(c *gin.Context, withAccount bool) (registrant,
 	return registrant, account, ok
 }
 
-// boolQuery parses an optional true/false query parameter.
-func boolQuery(c *gin.Context, name string, q *queryProblems) bool {
-	raw := strings.TrimSpace(queryText(c, name, q))
-	if raw == "" {
-		return false
-	}
-	b, err := strconv.ParseBool(raw)
-	if err != nil {
-		q.add(name, "must be true or false")
-	}
-	return b
-}
-
 func (h *accountHandlers) list(c *gin.Context) {
 	p, _, ok := h.pathIDs(c, false)
 	if !ok {

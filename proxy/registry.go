@@ -129,84 +129,6 @@ func (s *Server) getIndividual(c *gin.Context) {
 	c.JSON(http.StatusOK, ind)
 }
 
-// queryProblems collects bad query parameters.
-type queryProblems []mapping.FieldError
-
-func (q *queryProblems) add(param, msg string) {
-	*q = append(*q, mapping.FieldError{Parameter: param, Message: msg})
-}
-
-func (q queryProblems) err() error {
-	if len(q) == 0 {
-		return nil
-	}
-	return &mapping.Error{Code: mapping.CodeValidationFailed, Message: q[0].Parameter + ": " + q[0].Message, Fields: q}
-}
-
-// queryText returns the optional query parameter name ("" when absent). Like
-// body text it must be valid UTF-8 without control characters (Odoo would
-// refuse them with a server fault), and given at most once: of two values
-// neither can be taken for the client's intent.
-func queryText(c *gin.Context, name string, q *queryProblems) string {
-	vals := c.QueryArray(name)
-	switch {
-	case len(vals) == 0:
-		return ""
-	case len(vals) > 1:
-		q.add(name, "must be given once")
-		return ""
-	}
-	if msg := mapping.TextProblem(vals[0]); msg != "" {
-		q.add(name, msg)
-		return ""
-	}
-	return vals[0]
-}
-
-// intQuery parses an optional non-negative integer query parameter (0 when
-// absent).
-func intQuery(c *gin.Context, name string, q *queryProblems) int64 {
-	raw := strings.TrimSpace(queryText(c, name, q))
-	if raw == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n < 0 {
-		q.add(name, "must be a non-negative integer")
-		return 0
-	}
-	return n
-}
-
-// limitQuery parses the optional page size: at least 1; larger than the
-// largest page is capped by the service.
-func (s *Server) limitQuery(c *gin.Context, q *queryProblems) int {
-	raw := strings.TrimSpace(queryText(c, "limit", q))
-	if raw == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n < 1 {
-		q.add("limit", fmt.Sprintf("must be a whole number from 1 to %d (larger values are capped)", s.cfg.Registry.MaxPageSize))
-		return 0
-	}
-	return int(min(n, 1<<20))
-}
-
-// idQuery parses an optional record id query parameter (0 when absent).
-func idQuery(c *gin.Context, name string, q *queryProblems) int64 {
-	raw := strings.TrimSpace(queryText(c, name, q))
-	if raw == "" {
-		return 0
-	}
-	id, ok := mapping.ParseRecordID(raw)
-	if !ok {
-		q.add(name, fmt.Sprintf("must be a record id from 1 to %d", mapping.MaxRecordID))
-		return 0
-	}
-	return id
-}
-
 // searchQuery reads _id, name, limit and offset.
 func (s *Server) searchQuery(c *gin.Context, q *queryProblems) mapping.SearchQuery {
 	sq := mapping.SearchQuery{
@@ -311,14 +233,7 @@ func (s *Server) getGroup(c *gin.Context) {
 func (s *Server) searchGroups(c *gin.Context) {
 	var qp queryProblems
 	q := s.searchQuery(c, &qp)
-	full := false
-	if raw := strings.TrimSpace(queryText(c, "include_members_full", &qp)); raw != "" {
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			qp.add("include_members_full", "must be true or false")
-		}
-		full = b
-	}
+	full := boolQuery(c, "include_members_full", &qp)
 	if err := qp.err(); err != nil {
 		s.fail(c, err)
 		return

@@ -136,7 +136,7 @@ func (s *Server) routes() *gin.Engine {
 	s.registerOperationsRoutes(e)
 	// The guard sits inside idempotency, so stored answers are already
 	// masked and a replay (which writes nothing) is not audited twice.
-	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.rateLimit, s.limitJSON, s.idempotency, s.guardAccounts)
+	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.rateLimit, s.checkQuery, s.limitJSON, s.idempotency, s.guardAccounts)
 	s.registerRegistryRoutes(api)
 	if s.deps.Accounts != nil {
 		s.registerAccountRoutes(api, s.deps.Accounts)
