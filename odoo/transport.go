@@ -28,6 +28,10 @@ type transport interface {
 // table should fail loudly rather than exhaust memory.
 const maxResponseBytes = 256 << 20
 
+// presizeLimit: a 100-record page is about 0.4 MB of XML-RPC; a declared
+// length beyond this grows the buffer as the bytes come instead.
+const presizeLimit = 16 << 20
+
 // poster is the HTTP part both protocols share: one pooled *http.Client,
 // so calls run in parallel (kolo's own Client serialises them).
 type poster struct {
@@ -47,17 +51,37 @@ func (p *poster) post(ctx context.Context, path, contentType string, body []byte
 		return nil, transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	data, err := readBody(ctx, resp)
 	if err != nil {
-		return nil, transportError(ctx, err)
-	}
-	if len(data) > maxResponseBytes {
-		return nil, &Error{Kind: KindBadResponse, Message: "response larger than " + strconv.Itoa(maxResponseBytes) + " bytes"}
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusError(resp.StatusCode)
 	}
 	return data, nil
+}
+
+// readBody reads the whole answer. Odoo states the Content-Length of every
+// RPC answer, so the buffer is sized from it once, where io.ReadAll's
+// doubling would allocate and copy about twice a large page. The declared
+// length reserves at most presizeLimit before the bytes arrive.
+func readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
+	if resp.ContentLength > maxResponseBytes {
+		return nil, errTooLarge()
+	}
+	size := min(max(resp.ContentLength, 0), presizeLimit)
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1)); err != nil {
+		return nil, transportError(ctx, err)
+	}
+	if buf.Len() > maxResponseBytes {
+		return nil, errTooLarge()
+	}
+	return buf.Bytes(), nil
+}
+
+func errTooLarge() *Error {
+	return &Error{Kind: KindBadResponse, Message: "response larger than " + strconv.Itoa(maxResponseBytes) + " bytes"}
 }
 
 // statusError: Odoo answers every RPC, faults included, with 200. A gateway
@@ -117,14 +141,22 @@ func (t *xmlRPC) call(ctx context.Context, service, method string, args []any) (
 	return decodeXMLRPC(data)
 }
 
+// faultTag: markup in XML-RPC values is escaped, so a literal "<fault>" is
+// the fault element.
+var faultTag = []byte("<fault>")
+
 func decodeXMLRPC(data []byte) (any, error) {
 	resp := xmlrpc.Response(data)
-	if err := resp.Err(); err != nil {
-		var f xmlrpc.FaultError
-		if errors.As(err, &f) {
-			return nil, faultFromXMLRPC(f.Code, f.String)
+	// resp.Err runs a regular expression over the whole answer (0.3 ms for
+	// a 100-record page); a plain search rules faults out first.
+	if bytes.Contains(data, faultTag) {
+		if err := resp.Err(); err != nil {
+			var f xmlrpc.FaultError
+			if errors.As(err, &f) {
+				return nil, faultFromXMLRPC(f.Code, f.String)
+			}
+			return nil, badResponse("undecodable XML-RPC fault", err)
 		}
-		return nil, badResponse("undecodable XML-RPC fault", err)
 	}
 	var v any
 	if err := resp.Unmarshal(&v); err != nil {
@@ -178,7 +210,7 @@ type jsonParams struct {
 
 type jsonResponse struct {
 	ID     json.RawMessage `json:"id"`
-	Result json.RawMessage `json:"result"`
+	Result any             `json:"result"` // numbers as json.Number
 	Error  *jsonError      `json:"error"`
 }
 
@@ -209,11 +241,17 @@ func (t *jsonRPC) call(ctx context.Context, service, method string, args []any) 
 	return decodeJSONRPC(data, id)
 }
 
-// decodeJSONRPC decodes a JSON-RPC answer; wantID < 0 skips the id check.
+// decodeJSONRPC decodes a JSON-RPC answer in one pass (the result is not
+// kept raw and decoded again); wantID < 0 skips the id check.
 func decodeJSONRPC(data []byte, wantID int64) (any, error) {
 	var r jsonResponse
-	if err := json.Unmarshal(data, &r); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
 		return nil, badResponse("undecodable JSON-RPC response", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &Error{Kind: KindBadResponse, Message: "undecodable JSON-RPC response", Debug: "data after the JSON-RPC response"}
 	}
 	if wantID >= 0 && string(r.ID) != strconv.FormatInt(wantID, 10) {
 		return nil, &Error{Kind: KindBadResponse, Message: "JSON-RPC response id does not match the request"}
@@ -225,18 +263,9 @@ func decodeJSONRPC(data []byte, wantID int64) (any, error) {
 		d := r.Error.Data
 		return nil, faultFromJSONRPC(d.Name, d.Message, d.Debug, r.Error.Message)
 	}
-	if r.Result == nil {
-		// Odoo leaves "result" out when the method returned None
-		// (transcripts-jsonrpc/08 step 62, action_archive).
-		return nil, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(r.Result))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, badResponse("undecodable JSON-RPC result", err)
-	}
-	return jsonNumbers(v)
+	// A missing "result" (Odoo leaves it out when the method returned
+	// None, transcripts-jsonrpc/08 step 62, action_archive) decodes to nil.
+	return jsonNumbers(r.Result)
 }
 
 // jsonNumbers turns json.Number into int64 for integer literals and float64

@@ -241,3 +241,76 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerLengths: the body is read into a buffer sized from
+// Content-Length, so the declared length must be honoured in every
+// direction: an answer declared over the bound is refused unread, one cut
+// short is a transport failure, and one without a length (a compressing
+// gateway answers chunked) is read whole.
+func TestAnswerLengths(t *testing.T) {
+	version := `<?xml version='1.0'?><methodResponse><params><param><value><struct>` +
+		`<member><name>server_version</name><value><string>17.0` + strings.Repeat(" ", 64<<10) + `</string></value></member>` +
+		`</struct></value></param></params></methodResponse>`
+	for _, tc := range []struct {
+		name  string
+		serve func(w http.ResponseWriter)
+		kind  Kind // "" = decodes
+	}{
+		{"declared too large", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "300000000")
+			io.WriteString(w, version)
+		}, KindBadResponse},
+		{"cut short", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100000")
+			io.WriteString(w, version[:1000])
+		}, KindTransport},
+		{"chunked", func(w http.ResponseWriter) {
+			for i := 0; i < len(version); i += 4096 {
+				io.WriteString(w, version[i:min(i+4096, len(version))])
+				w.(http.Flusher).Flush()
+			}
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.serve(w) }))
+			t.Cleanup(srv.Close)
+			c, err := New(Config{URL: srv.URL, DB: "openspp", Login: "admin", Secret: "admin"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := c.Version(context.Background())
+			switch {
+			case tc.kind == "" && err != nil:
+				t.Fatalf("got %v", err)
+			case tc.kind == "" && strings.TrimSpace(v.ServerVersion) != "17.0":
+				t.Errorf("server_version %.20q", v.ServerVersion)
+			case tc.kind != "" && !IsKind(err, tc.kind):
+				t.Errorf("got %v, want %s", err, tc.kind)
+			}
+		})
+	}
+}
+
+// TestJSONRPCTrailingDataRefused: the answer is decoded in one pass from a
+// stream, which would stop after the first value; what follows it must
+// still make the answer undecodable, as a truncated or spliced body would.
+func TestJSONRPCTrailingDataRefused(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		kind Kind // "" = decodes
+	}{
+		{`{"jsonrpc": "2.0", "id": 1, "result": 7}` + "\n", ""},
+		{`{"jsonrpc": "2.0", "id": 1, "result": 7} 8`, KindBadResponse},
+		{`{"jsonrpc": "2.0", "id": 1, "result": 7}}`, KindBadResponse},
+		{`{"jsonrpc": "2.0", "id": 1, "result": 7}{"jsonrpc": "2.0", "id": 1, "result": 8}`, KindBadResponse},
+	} {
+		f := newFake(t, JSONRPC, func(rpcCall) reply { return reply{body: []byte(tc.body)} })
+		n, err := f.client(t, nil, nil).SearchCount(context.Background(), "res.partner", nil, Options{})
+		switch {
+		case tc.kind == "" && (err != nil || n != 7):
+			t.Errorf("%q: got %d, %v", tc.body, n, err)
+		case tc.kind != "" && !IsKind(err, tc.kind):
+			t.Errorf("%q: got %d, %v, want %s", tc.body, n, err, tc.kind)
+		}
+	}
+}
