@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -156,6 +158,9 @@ func TestKubernetesManifests(t *testing.T) {
 	if key := redisPod.str("containers", 0, "env", 0, "valueFrom", "secretKeyRef", "key"); cfg.Redis.Password != "test-secret-"+key {
 		t.Errorf("Redis reads its password from secret key %q, the proxy from redis.password_file", key)
 	}
+	if replicas := max(d.get("spec", "replicas").(int), ms["HorizontalPodAutoscaler/g2p-bank-proxy"].get("spec", "maxReplicas").(int)); replicas > 1 && !cfg.Redis.Enabled() {
+		t.Errorf("up to %d replicas without redis.addr: idempotency keys and the bank lock would not be shared", replicas)
+	}
 	if redisPod.get("securityContext", "runAsNonRoot") != true || redisPod.get("containers", 0, "securityContext", "readOnlyRootFilesystem") != true {
 		t.Error("the Redis pod must run as non-root with a read-only root file system")
 	}
@@ -164,10 +169,79 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Error("the Redis NetworkPolicy must admit the proxy's pods")
 	}
 
+	checkAuditVolume(t, ms, pod, c)
+	checkMetricsPort(t, ms, d, c, cfg)
+
 	grace := time.Duration(pod.get("terminationGracePeriodSeconds").(int)) * time.Second
 	preStop := time.Duration(c.get("lifecycle", "preStop", "sleep", "seconds").(int)) * time.Second
 	if grace <= cfg.Server.ShutdownTimeout+preStop {
 		t.Errorf("terminationGracePeriodSeconds %v must exceed the preStop pause %v plus server.shutdown_timeout %v", grace, preStop, cfg.Server.ShutdownTimeout)
+	}
+}
+
+// checkAuditVolume: each pod writes its own audit file (one writer per
+// hash chain) on a writable, shared, persistent volume.
+func checkAuditVolume(t *testing.T, ms map[string]manifest, pod, c manifest) {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range c.get("env").([]any) {
+		m := manifest(e.(map[string]any))
+		env[m.str("name")] = m.str("value")
+	}
+	file := env["G2P_PROXY_AUDIT_FILE"]
+	if !strings.Contains(file, "$(POD_NAME)") {
+		t.Fatalf("G2P_PROXY_AUDIT_FILE %q must name one file per pod ($(POD_NAME))", file)
+	}
+	var volume string
+	for _, m := range c.get("volumeMounts").([]any) {
+		vm := manifest(m.(map[string]any))
+		if strings.HasPrefix(file, vm.str("mountPath")+"/") {
+			volume = vm.str("name")
+			if vm.get("readOnly") == true {
+				t.Errorf("the audit volume is mounted read-only")
+			}
+		}
+	}
+	var claim string
+	for _, v := range pod.get("volumes").([]any) {
+		vm := manifest(v.(map[string]any))
+		if vm.str("name") == volume {
+			claim = vm.str("persistentVolumeClaim", "claimName")
+		}
+	}
+	pvc, ok := ms["PersistentVolumeClaim/"+claim]
+	if !ok {
+		t.Fatalf("the audit file %s is not on a PersistentVolumeClaim of the kustomization (volume %q)", file, volume)
+	}
+	if pvc.str("spec", "accessModes", 0) != "ReadWriteMany" {
+		t.Errorf("the audit volume is shared by every replica: it needs ReadWriteMany, not %v", pvc.get("spec", "accessModes"))
+	}
+}
+
+// checkMetricsPort: /metrics has its own port (metrics.listen), which the
+// pod declares and the Prometheus annotation names, and the Service (the
+// clients' way in) does not expose.
+func checkMetricsPort(t *testing.T, ms map[string]manifest, d, c manifest, cfg *config.Config) {
+	t.Helper()
+	_, port, err := net.SplitHostPort(cfg.Metrics.Listen)
+	if err != nil {
+		t.Fatalf("metrics.listen %q: the metrics must not share the API's port behind the Service", cfg.Metrics.Listen)
+	}
+	if got := d.str("spec", "template", "metadata", "annotations", "prometheus.io/port"); got != port {
+		t.Errorf("prometheus.io/port is %q, metrics.listen uses %s", got, port)
+	}
+	var declared bool
+	for _, p := range c.get("ports").([]any) {
+		declared = declared || fmt.Sprint(manifest(p.(map[string]any)).get("containerPort")) == port
+	}
+	if !declared {
+		t.Errorf("the container does not declare the metrics port %s", port)
+	}
+	for _, p := range ms["Service/g2p-bank-proxy"].get("spec", "ports").([]any) {
+		sp := manifest(p.(map[string]any))
+		if tp := fmt.Sprint(sp.get("targetPort")); tp == port || tp == "metrics" {
+			t.Errorf("the Service exposes the metrics port (%s)", tp)
+		}
 	}
 }
 
@@ -264,6 +338,12 @@ func TestSystemdUnitAndConfig(t *testing.T) {
 	if cfg.Odoo.Secret != "odoo-api-key" {
 		t.Errorf("odoo.secret = %q, want the credential's content", cfg.Odoo.Secret)
 	}
+	// ProtectSystem=strict leaves only the state directory writable: the
+	// audit file must be there.
+	state := unitSettings(unit, "StateDirectory")
+	if len(state) != 1 || filepath.Dir(cfg.Audit.File) != "/var/lib/"+state[0] {
+		t.Errorf("audit.file %q is not in the unit's StateDirectory %v", cfg.Audit.File, state)
+	}
 	for _, exec := range append(unitSettings(unit, "ExecStart"), unitSettings(unit, "ExecStartPre")...) {
 		if !strings.HasSuffix(exec, "--config /etc/g2p-bank-proxy/config.yaml") {
 			t.Errorf("%q does not read /etc/g2p-bank-proxy/config.yaml", exec)
@@ -293,4 +373,66 @@ func TestDockerfile(t *testing.T) {
 	if got := fmt.Sprint(pod.get("spec", "template", "spec", "securityContext", "runAsUser")); got != user[1] {
 		t.Errorf("the Deployment runs as user %s, the image as %s", got, user[1])
 	}
+}
+
+// Every configuration key is in the example an operator copies, so that
+// none is found only by reading the code. A key that must not be set next
+// to its alternative (secret_hash_file, key) may appear commented out.
+func TestExampleConfigNamesEveryKey(t *testing.T) {
+	b, err := os.ReadFile("config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var comments strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		if _, c, ok := strings.Cut(line, "#"); ok {
+			comments.WriteString(c + "\n")
+		}
+	}
+	for _, key := range missingKeys(reflect.TypeFor[config.Config](), doc, "") {
+		leaf := key[strings.LastIndex(key, ".")+1:]
+		if !regexp.MustCompile(`(^|[\s(])` + regexp.QuoteMeta(leaf) + `:`).MatchString(comments.String()) {
+			t.Errorf("deploy/config.example.yaml lacks %s", key)
+		}
+	}
+}
+
+// missingKeys lists the keys of struct type t (mapstructure tags) absent
+// from the decoded YAML node; list items are merged, so a key needs to be
+// in one of them.
+func missingKeys(t reflect.Type, node any, prefix string) []string {
+	have := map[string]any{}
+	switch n := node.(type) {
+	case map[string]any:
+		have = n
+	case []any:
+		for _, item := range n {
+			if m, ok := item.(map[string]any); ok {
+				for k, v := range m {
+					have[k] = v
+				}
+			}
+		}
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := prefix + f.Tag.Get("mapstructure")
+		v, ok := have[f.Tag.Get("mapstructure")]
+		if !ok {
+			out = append(out, key)
+			continue
+		}
+		switch {
+		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]():
+			out = append(out, missingKeys(f.Type, v, key+".")...)
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			out = append(out, missingKeys(f.Type.Elem(), v, key+"[].")...)
+		}
+	}
+	return out
 }
