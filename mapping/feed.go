@@ -3,9 +3,7 @@ package mapping
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +17,8 @@ type FeedRegistrationID struct {
 }
 
 // FeedAccount is one item of the account feed: the account and its
-// registrant's registration ids.
+// registrant's registration ids. Active is false when the account or its
+// registrant is archived: either way it must not be paid.
 type FeedAccount struct {
 	BankAccount
 	RegistrationIDs []FeedRegistrationID `json:"registration_ids"`
@@ -31,10 +30,10 @@ func (f FeedAccount) Masked() FeedAccount {
 	return f
 }
 
-// FeedPage is one page of the feed. NextCursor continues after the last
-// item (or repeats the request's cursor when the page is empty); keep it to
-// poll for later changes. HasMore says whether more changes were already
-// waiting when the page was read.
+// FeedPage is one page of the feed. NextCursor continues after the page
+// (or repeats the request's cursor when nothing was read); keep it to poll
+// for later changes. HasMore says whether more changes were already waiting
+// when the page was read.
 type FeedPage struct {
 	Items      []FeedAccount `json:"items"`
 	NextCursor *string       `json:"next_cursor"`
@@ -49,36 +48,41 @@ type FeedQuery struct {
 	AccNumber    string // only this number, in any formatting
 }
 
-// feedPosition is what a cursor encodes: every account whose write_date
-// second and id are at or before (sec, id) was delivered.
+// feedKind is why an account is in the feed. Inside one second, accounts
+// changed come before accounts whose registrant changed.
+type feedKind uint8
+
+const (
+	// accountChanged: the account itself was written (write_date).
+	accountChanged feedKind = iota
+	// registrantChanged: its registrant was written after it (archived,
+	// reactivated, registration ids changed, ...), which does not touch
+	// the account's write_date.
+	registrantChanged
+)
+
+// feedPosition is a place in the feed: every account whose event is at or
+// before it was delivered. Events are ordered by the second of the write,
+// then kind, then account id.
 type feedPosition struct {
-	sec time.Time // write_date truncated to the second, UTC
-	id  int64
+	sec  time.Time // write_date truncated to the second, UTC
+	kind feedKind
+	id   int64 // account id
 }
 
-// cursorSep separates the write_date and the id inside a cursor.
-const cursorSep = "|"
-
-func (p feedPosition) cursor() string {
-	raw := odoo.FormatDatetime(p.sec) + cursorSep + strconv.FormatInt(p.id, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+func (p feedPosition) compare(q feedPosition) int {
+	if c := p.sec.Compare(q.sec); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(p.kind, q.kind); c != 0 {
+		return c
+	}
+	return cmp.Compare(p.id, q.id)
 }
 
-func parseCursor(s string) (feedPosition, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		return feedPosition{}, false
-	}
-	ts, idText, ok := strings.Cut(string(raw), cursorSep)
-	if !ok {
-		return feedPosition{}, false
-	}
-	t, err := time.Parse(time.DateTime, ts)
-	id, idOK := ParseRecordID(idText)
-	if err != nil || !idOK {
-		return feedPosition{}, false
-	}
-	return feedPosition{sec: t.UTC(), id: id}, true
+// endOfSecond is the last position of kind in second sec.
+func endOfSecond(sec time.Time, kind feedKind) feedPosition {
+	return feedPosition{sec: sec, kind: kind, id: MaxRecordID}
 }
 
 func parseSince(s string) (time.Time, bool) {
@@ -93,12 +97,14 @@ func parseSince(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// feedSpec reads an account with its bank and its registrant's
-// registration ids in one call: web_read follows the many2one partner_id
+// feedSpec reads an account with its bank, and its registrant's state and
+// registration ids, in one call: web_read follows the many2one partner_id
 // into its one2many reg_ids (transcripts/11).
 func feedSpec() odoo.Spec {
 	spec := accountSpec()
 	spec["partner_id"] = odoo.Spec{"fields": odoo.Spec{
+		"active":     odoo.Spec{},
+		"write_date": odoo.Spec{},
 		"reg_ids": odoo.Spec{"fields": odoo.Spec{
 			"id_type": odoo.Spec{"fields": odoo.Fields("name")},
 			"value":   odoo.Spec{},
@@ -110,6 +116,7 @@ func feedSpec() odoo.Spec {
 func toFeedAccount(r odoo.Record) FeedAccount {
 	out := FeedAccount{BankAccount: toBankAccount(r), RegistrationIDs: []FeedRegistrationID{}}
 	if p, ok := r.Record("partner_id"); ok {
+		out.Active = out.Active && p.Bool("active")
 		for _, id := range p.Records("reg_ids") {
 			item := FeedRegistrationID{Value: str(id, "value")}
 			if t, ok := id.Record("id_type"); ok {
@@ -121,118 +128,213 @@ func toFeedAccount(r odoo.Record) FeedAccount {
 	return out
 }
 
-// feedRow is a fetched account with its feed position.
+// feedRow is a fetched account with its feed position. A redundant row
+// holds a place in its source but is no event: an account whose
+// registrant was not written after it is already in the feed at its own,
+// later or same-second, change, with the same state.
 type feedRow struct {
-	pos feedPosition
-	rec odoo.Record
+	pos       feedPosition
+	rec       odoo.Record
+	redundant bool
+}
+
+// feedScope is what one feed request reads: its filters, as Odoo domain
+// leaves, and the page size.
+type feedScope struct {
+	accounts odoo.Domain // leaves on res.partner.bank, apart from time
+	partners odoo.Domain // leaves on res.partner, apart from time
+	since    time.Time   // zero: none
+	settled  time.Time   // writes at or after it are held back; zero: none
+	limit    int
+}
+
+// timeBounds are the leaves on a write_date field for since, settled and
+// the second range [from, to) (zero times: unbounded).
+func (s feedScope) timeBounds(field string, from, to time.Time) odoo.Domain {
+	var d odoo.Domain
+	for _, lo := range []time.Time{s.since, from} {
+		if !lo.IsZero() {
+			d = append(d, odoo.Cond(field, ">=", odoo.FormatDatetime(lo)))
+		}
+	}
+	for _, hi := range []time.Time{s.settled, to} {
+		if !hi.IsZero() {
+			d = append(d, odoo.Cond(field, "<", odoo.FormatDatetime(hi)))
+		}
+	}
+	return d
 }
 
 // Feed returns the registrants' accounts changed since a time (archived
-// ones included, with active false), in (write_date, id) order, one page
-// at a time. The cursor never skips nor repeats an account, however many
-// share a write_date.
+// ones included, with active false), one page at a time, ordered by the
+// second of the change and then id. An account is in the feed when it was
+// written, and again when its registrant was written after it: archiving a
+// registrant in Odoo does not touch its accounts, and a payment provider
+// must learn that they are no longer to be paid (active false then). The
+// cursor never skips nor repeats an event, however many share a second.
 //
 // Why it is not one "write_date > t OR (write_date = t AND id > last)"
 // search: Odoo shows write_date to the second, but PostgreSQL stores the
 // transaction's timestamp with microseconds, so "=" on a displayed value
 // matches nothing and "write_date, id" sorts a second's rows by their
 // microseconds, not by id. The feed therefore treats each second as a
-// bucket ordered by id: the rest of the cursor's second (1 call), then the
-// following rows in time order (1 call); when that page ends inside a
-// second, the second's rows are read again by id (1 call). At most 3 Odoo
-// calls per page, whatever its size.
+// bucket ordered by id. It reads two sources, accounts by their own
+// write_date and accounts by their registrant's (see feedSource), and
+// merges them up to the point both have read completely. At most 3 Odoo
+// calls per source, 6 per page, whatever its size.
 //
-// Accounts written during the last SettleDelay are held back until their
-// transactions have surely committed (see AccountsOptions).
+// Accounts and registrants written during the last SettleDelay are held
+// back until their transactions have surely committed (see
+// AccountsOptions).
 func (a *Accounts) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 	var p problems
+	number := AccountNumber(cleanText(q.AccNumber))
+	if q.AccNumber != "" && number.Sanitized() == "" {
+		p.param("acc_number", "must contain letters or digits")
+	}
+	filter := cursorFilter(number)
 	var from feedPosition
-	var hasCursor, hasSince bool
-	var since time.Time
+	var hasCursor bool
 	if s := strings.TrimSpace(q.Cursor); s != "" {
-		if from, hasCursor = parseCursor(s); !hasCursor {
+		var issuedFor string
+		if from, issuedFor, hasCursor = parseCursor(s); !hasCursor {
 			p.param("cursor", "is not a cursor of this feed; send back a next_cursor unchanged")
+		} else if issuedFor != filter {
+			p.param("acc_number", "differs from the acc_number of the request that returned the cursor; "+
+				"send the cursor with the same acc_number (or none, if it had none)")
 		}
 	}
+	scope := feedScope{accounts: odoo.Domain{odoo.Cond("partner_id.is_registrant", "=", true)},
+		partners: odoo.Domain{odoo.Cond("is_registrant", "=", true)}}
 	if s := strings.TrimSpace(q.UpdatedSince); s != "" {
-		if since, hasSince = parseSince(s); !hasSince {
+		var ok bool
+		if scope.since, ok = parseSince(s); !ok {
 			p.param("updated_since", "must be a time in RFC 3339 (2026-12-03T18:41:43Z) or a date (2026-12-03)")
+		} else if hasCursor && scope.since.After(from.sec) {
+			p.param("updated_since", "is later than the cursor's position and would skip changes the cursor has not "+
+				"delivered; send the cursor alone to continue, or updated_since alone to start again")
 		}
 	}
 	if q.Limit < 0 {
 		p.param("limit", "must not be negative")
 	}
-	number := AccountNumber(cleanText(q.AccNumber))
-	if q.AccNumber != "" && number.Sanitized() == "" {
-		p.param("acc_number", "must contain letters or digits")
-	}
 	if err := p.err(); err != nil {
 		return FeedPage{}, err
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = a.opts.DefaultPageSize
+	scope.limit = q.Limit
+	if scope.limit == 0 {
+		scope.limit = a.opts.DefaultPageSize
 	}
-	limit = min(limit, a.opts.MaxPageSize)
-
-	base := odoo.Domain{odoo.Cond("partner_id.is_registrant", "=", true)}
+	scope.limit = min(scope.limit, a.opts.MaxPageSize)
 	if number != "" {
-		// Odoo sanitizes acc_number leaves itself (transcripts/04 step 18).
-		base = append(base, odoo.Cond("acc_number", "=", string(number)))
-	}
-	if hasSince {
-		base = append(base, odoo.Cond("write_date", ">=", odoo.FormatDatetime(since)))
+		// Odoo sanitizes acc_number leaves itself, in sub-searches too
+		// (transcripts/04 step 18).
+		scope.accounts = append(scope.accounts, odoo.Cond("acc_number", "=", string(number)))
+		scope.partners = append(scope.partners, odoo.Cond("bank_ids", "any", odoo.Domain{odoo.Cond("acc_number", "=", string(number))}))
+	} else {
+		scope.partners = append(scope.partners, odoo.Cond("bank_ids", "!=", false))
 	}
 	if a.opts.SettleDelay > 0 {
-		settled := a.opts.Now().Add(-a.opts.SettleDelay).UTC().Truncate(time.Second)
-		base = append(base, odoo.Cond("write_date", "<", odoo.FormatDatetime(settled)))
+		scope.settled = a.opts.Now().Add(-a.opts.SettleDelay).UTC().Truncate(time.Second)
 	}
 
 	var rows []feedRow
-	var more bool
-	next := time.Time{} // lower bound of the time-ordered search; zero = none
-	if hasCursor {
-		// The rest of the cursor's second, by id.
-		tail, full, err := a.feedBucket(ctx, base, from.sec, from.id, limit)
+	var upTo *feedPosition // what every source has read up to; nil: everything
+	for _, src := range []feedSource{accountSource{a, scope}, registrantSource{a, scope}} {
+		got, bound, done, err := readSource(ctx, src, from, hasCursor, scope.limit)
 		if err != nil {
 			return FeedPage{}, err
 		}
-		rows, more = tail, full
-		next = from.sec.Add(time.Second)
-	}
-	if !more {
-		rest, full, err := a.feedAfter(ctx, base, next, limit-len(rows))
-		if err != nil {
-			return FeedPage{}, err
+		rows = append(rows, got...)
+		if !done && (upTo == nil || bound.compare(*upTo) < 0) {
+			upTo = &bound
 		}
-		rows, more = append(rows, rest...), full
 	}
-
-	page := FeedPage{Items: make([]FeedAccount, 0, len(rows)), HasMore: more}
+	// A row past upTo may have events of the other source before it that
+	// were not read yet: it waits for a later page.
+	rows = slices.DeleteFunc(rows, func(r feedRow) bool { return r.redundant || upTo != nil && r.pos.compare(*upTo) > 0 })
+	slices.SortFunc(rows, func(x, y feedRow) int { return x.pos.compare(y.pos) })
+	page := FeedPage{Items: make([]FeedAccount, 0, min(len(rows), scope.limit)), HasMore: upTo != nil}
+	var next *feedPosition
+	switch {
+	case len(rows) > scope.limit:
+		rows, page.HasMore = rows[:scope.limit], true
+		next = &rows[len(rows)-1].pos
+	case upTo != nil:
+		next = upTo
+	case len(rows) > 0:
+		next = &rows[len(rows)-1].pos
+	case hasCursor:
+		next = &from
+	}
 	for _, r := range rows {
 		page.Items = append(page.Items, toFeedAccount(r.rec))
 	}
-	switch {
-	case len(rows) > 0:
-		c := rows[len(rows)-1].pos.cursor()
-		page.NextCursor = &c
-	case hasCursor:
-		c := from.cursor()
+	if next != nil {
+		c := encodeCursor(*next, filter)
 		page.NextCursor = &c
 	}
 	return page, nil
 }
 
-// feedBucket returns, by id, up to n accounts of the second sec with an id
-// above after; full reports that more remain.
-func (a *Accounts) feedBucket(ctx context.Context, base odoo.Domain, sec time.Time, after int64, n int) ([]feedRow, bool, error) {
-	domain := append(slices.Clone(base),
-		odoo.Cond("write_date", ">=", odoo.FormatDatetime(sec)),
-		odoo.Cond("write_date", "<", odoo.FormatDatetime(sec.Add(time.Second))))
+// feedSource is one ordered source of feed events, all of one kind.
+type feedSource interface {
+	kind() feedKind
+	// bucket returns, by id, up to n events of second sec with an
+	// account id above after; full reports that more remain.
+	bucket(ctx context.Context, sec time.Time, after int64, n int) (rows []feedRow, full bool, err error)
+	// from returns the first events at or after second t (zero: any
+	// time), at least n of them when there are; done reports that there
+	// are no more, otherwise every event up to bound is among rows.
+	from(ctx context.Context, t time.Time, n int) (rows []feedRow, bound feedPosition, done bool, err error)
+}
+
+// readSource returns src's first events after the cursor c (all of them
+// without a cursor): at least n when there are, complete up to bound
+// unless done.
+func readSource(ctx context.Context, src feedSource, c feedPosition, hasCursor bool, n int) ([]feedRow, feedPosition, bool, error) {
+	var start time.Time
+	var rows []feedRow
+	if hasCursor {
+		switch {
+		case c.kind == src.kind():
+			// The rest of the cursor's second, by id.
+			var full bool
+			var err error
+			if rows, full, err = src.bucket(ctx, c.sec, c.id, n); err != nil {
+				return nil, feedPosition{}, false, err
+			}
+			if full || len(rows) >= n {
+				return rows, rows[len(rows)-1].pos, false, nil
+			}
+			start = c.sec.Add(time.Second)
+		case c.kind < src.kind():
+			start = c.sec // the second's events of this kind come after c
+		default:
+			start = c.sec.Add(time.Second)
+		}
+	}
+	rest, bound, done, err := src.from(ctx, start, n-len(rows))
+	if err != nil {
+		return nil, feedPosition{}, false, err
+	}
+	return append(rows, rest...), bound, done, nil
+}
+
+// accountSource is the accounts, by their own write_date.
+type accountSource struct {
+	a     *Accounts
+	scope feedScope
+}
+
+func (accountSource) kind() feedKind { return accountChanged }
+
+func (s accountSource) bucket(ctx context.Context, sec time.Time, after int64, n int) ([]feedRow, bool, error) {
+	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("write_date", sec, sec.Add(time.Second))...)
 	if after > 0 {
 		domain = append(domain, odoo.Cond("id", ">", after))
 	}
-	rows, err := a.feedSearch(ctx, domain, "id asc", n+1)
+	rows, err := s.rows(ctx, domain, "id asc", n+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -242,53 +344,150 @@ func (a *Accounts) feedBucket(ctx context.Context, base odoo.Domain, sec time.Ti
 	return rows, false, nil
 }
 
-// feedAfter returns up to n accounts written at or after the second from
-// (zero: any time), in (second, id) order; full reports that more remain.
-// It reads them in write_date order, keeps the seconds it has completely,
-// and reads the last, partial second again by id.
-func (a *Accounts) feedAfter(ctx context.Context, base odoo.Domain, from time.Time, n int) ([]feedRow, bool, error) {
-	domain := slices.Clone(base)
-	if !from.IsZero() {
-		domain = append(domain, odoo.Cond("write_date", ">=", odoo.FormatDatetime(from)))
+func (s accountSource) rows(ctx context.Context, domain odoo.Domain, order string, limit int) ([]feedRow, error) {
+	recs, err := s.a.feedSearch(ctx, domain, order, limit)
+	rows := make([]feedRow, len(recs))
+	for i, r := range recs {
+		rows[i] = feedRow{pos: feedPosition{sec: second(r), kind: accountChanged, id: r.ID()}, rec: r}
 	}
-	rows, err := a.feedSearch(ctx, domain, "write_date asc, id asc", n+1)
-	if err != nil || len(rows) <= n {
-		sortFeed(rows)
-		return rows, false, err
+	return rows, err
+}
+
+// from reads in write_date order, keeps the seconds it has completely, and
+// reads the last, partial second again by id.
+func (s accountSource) from(ctx context.Context, t time.Time, n int) ([]feedRow, feedPosition, bool, error) {
+	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("write_date", t, time.Time{})...)
+	rows, err := s.rows(ctx, domain, "write_date asc, id asc", n+1)
+	if err != nil {
+		return nil, feedPosition{}, false, err
+	}
+	sortFeed(rows)
+	if len(rows) <= n {
+		return rows, feedPosition{}, true, nil
 	}
 	// Every account of a second before the last row's was read (they sort
 	// before it); the last row's second may continue past the page.
 	partial := rows[n].pos.sec
 	complete := slices.DeleteFunc(rows, func(r feedRow) bool { return !r.pos.sec.Before(partial) })
-	sortFeed(complete)
 	if len(complete) == n {
-		return complete, true, nil
+		return complete, complete[n-1].pos, false, nil
 	}
-	bucket, _, err := a.feedBucket(ctx, base, partial, 0, n-len(complete))
+	bucket, full, err := s.bucket(ctx, partial, 0, n-len(complete))
+	if err != nil {
+		return nil, feedPosition{}, false, err
+	}
+	rows = append(complete, bucket...)
+	if full {
+		return rows, rows[len(rows)-1].pos, false, nil
+	}
+	return rows, endOfSecond(partial, accountChanged), false, nil
+}
+
+// registrantSource is the accounts of registrants written after them, by
+// the registrant's write_date. Odoo cannot order accounts by their
+// partner's write_date, so the registrants are found first, in
+// write_date order, and then their accounts.
+type registrantSource struct {
+	a     *Accounts
+	scope feedScope
+}
+
+func (registrantSource) kind() feedKind { return registrantChanged }
+
+func (s registrantSource) bucket(ctx context.Context, sec time.Time, after int64, n int) ([]feedRow, bool, error) {
+	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("partner_id.write_date", sec, sec.Add(time.Second))...)
+	if after > 0 {
+		domain = append(domain, odoo.Cond("id", ">", after))
+	}
+	recs, err := s.a.feedSearch(ctx, domain, "id asc", n+1)
 	if err != nil {
 		return nil, false, err
 	}
-	return append(complete, bucket...), true, nil
+	full := len(recs) > n
+	if full {
+		recs = recs[:n]
+	}
+	return s.rows(recs, func(odoo.Record) time.Time { return sec }), full, nil
 }
 
-func (a *Accounts) feedSearch(ctx context.Context, domain odoo.Domain, order string, limit int) ([]feedRow, error) {
+// rows places accounts as events at their registrant's write second.
+func (s registrantSource) rows(recs []odoo.Record, written func(account odoo.Record) time.Time) []feedRow {
+	rows := make([]feedRow, len(recs))
+	for i, r := range recs {
+		sec := written(r)
+		rows[i] = feedRow{pos: feedPosition{sec: sec, kind: registrantChanged, id: r.ID()}, rec: r,
+			redundant: !sec.After(second(r))}
+	}
+	sortFeed(rows)
+	return rows
+}
+
+func (s registrantSource) from(ctx context.Context, t time.Time, n int) ([]feedRow, feedPosition, bool, error) {
+	domain := append(slices.Clone(s.scope.partners), s.scope.timeBounds("write_date", t, time.Time{})...)
+	partners, err := s.a.odoo.SearchRead(ctx, modelPartner, domain, []string{"write_date"},
+		withArchived(odoo.Options{Order: "write_date asc, id asc", Limit: n + 1}))
+	if err != nil {
+		return nil, feedPosition{}, false, FromOdoo(err)
+	}
+	if len(partners) <= n {
+		rows, err := s.accountsOf(ctx, partners)
+		return rows, feedPosition{}, true, err
+	}
+	// As for accounts: the last partner's second may continue.
+	partial := second(partners[n])
+	complete := slices.DeleteFunc(partners, func(r odoo.Record) bool { return !second(r).Before(partial) })
+	if len(complete) == 0 {
+		rows, full, err := s.bucket(ctx, partial, 0, n)
+		switch {
+		case err != nil:
+			return nil, feedPosition{}, false, err
+		case full:
+			return rows, rows[len(rows)-1].pos, false, nil
+		}
+		return rows, endOfSecond(partial, registrantChanged), false, nil
+	}
+	rows, err := s.accountsOf(ctx, complete)
+	return rows, endOfSecond(partial.Add(-time.Second), registrantChanged), false, err
+}
+
+// accountsOf reads the accounts of the given registrants (one call, none
+// without registrants), placed at the registrant's write second as the
+// registrant search saw it: a registrant written since is found again at
+// its new second.
+func (s registrantSource) accountsOf(ctx context.Context, partners []odoo.Record) ([]feedRow, error) {
+	if len(partners) == 0 {
+		return nil, nil
+	}
+	written := make(map[int64]time.Time, len(partners))
+	ids := make([]int64, len(partners))
+	for i, p := range partners {
+		ids[i], written[p.ID()] = p.ID(), second(p)
+	}
+	domain := append(slices.Clone(s.scope.accounts), odoo.Cond("partner_id", "in", ids))
+	recs, err := s.a.feedSearch(ctx, domain, "id asc", 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.rows(recs, func(r odoo.Record) time.Time {
+		p, _ := r.Many2One("partner_id")
+		return written[p.ID]
+	}), nil
+}
+
+func second(r odoo.Record) time.Time {
+	t, _ := r.Datetime("write_date")
+	return t.UTC().Truncate(time.Second)
+}
+
+// feedSearch reads accounts as feed items (feedSpec), archived ones too.
+func (a *Accounts) feedSearch(ctx context.Context, domain odoo.Domain, order string, limit int) ([]odoo.Record, error) {
 	_, recs, err := a.odoo.WebSearchRead(ctx, modelAccount, domain, feedSpec(), withArchived(odoo.Options{Order: order, Limit: limit}))
 	if err != nil {
 		return nil, FromOdoo(err)
 	}
-	rows := make([]feedRow, 0, len(recs))
-	for _, r := range recs {
-		t, _ := r.Datetime("write_date")
-		rows = append(rows, feedRow{pos: feedPosition{sec: t.UTC().Truncate(time.Second), id: r.ID()}, rec: r})
-	}
-	return rows, nil
+	return recs, nil
 }
 
 func sortFeed(rows []feedRow) {
-	slices.SortStableFunc(rows, func(x, y feedRow) int {
-		if c := x.pos.sec.Compare(y.pos.sec); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.pos.id, y.pos.id)
-	})
+	slices.SortStableFunc(rows, func(x, y feedRow) int { return x.pos.compare(y.pos) })
 }
