@@ -71,7 +71,8 @@
 // (sanitized, partner) constraint counting archived rows, acc_number
 // searches on the sanitized value, bank_name/bank_bic writes renaming the
 // shared bank, acc_holder_name taken from the partner when the account is
-// created or re-pointed (not on a rename), ondelete cascade / restrict /
+// created or re-pointed without one (not on a rename; a cleared holder
+// stays false), ondelete cascade / restrict /
 // set null with the recorded FK messages, one registrant ID per type,
 // id_validation patterns (re.match, with Python's Unicode \d and \w),
 // phone_sanitized, unique membership kinds (Head) through the group,

@@ -225,9 +225,8 @@ func (e *env) recompute(m *model, id int64) {
 		} else {
 			upd["sanitized_acc_number"] = nil
 		}
-		if _, ok := r["acc_holder_name"]; !ok {
-			upd["acc_holder_name"] = e.relatedOrNil("res.partner", r["partner_id"], "name")
-		}
+		// acc_holder_name is set in applyRelated: a row without it may be
+		// one whose holder a client cleared, which Odoo keeps.
 		// company_id is a stored related of partner_id.company_id.
 		upd["company_id"] = e.relatedOrNil("res.partner", r["partner_id"], "company_id")
 		e.j.update(m.name, id, upd)
@@ -260,9 +259,11 @@ func (e *env) relatedOrNil(model string, id any, field string) any {
 
 // applyRelated handles writes that spill onto other records: a related
 // field's inverse (res.partner.bank.bank_name renames the shared bank,
-// DESIGN §3), and acc_holder_name, a compute on partner_id only (Odoo 17
-// base): set again when the account changes partner, not when the partner
-// is renamed.
+// DESIGN §3), and acc_holder_name, a stored compute on partner_id only with
+// readonly=False (Odoo 17 base/models/res_bank.py): computed when an
+// account is created or moved to another partner without a holder in the
+// same call, never when the partner is renamed, and a written value, false
+// included, is kept until then.
 func (e *env) applyRelated(m *model, id int64, vals map[string]any) *Fault {
 	r, _ := e.j.get(m.name, id)
 	switch m.name {

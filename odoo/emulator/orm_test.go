@@ -402,3 +402,54 @@ func TestIDValidationIsUnicodeLikePython(t *testing.T) {
 		t.Errorf("translation %s", got)
 	}
 }
+
+// acc_holder_name is Odoo 17's stored compute on partner_id only, with
+// readonly=False (base/models/res_bank.py): it copies the partner's name
+// when an account is created without one or moves to another partner, and
+// otherwise keeps what was written, false included; renaming the partner
+// does not change it.
+func TestAccHolderNameIsComputedFromThePartnerOnly(t *testing.T) {
+	s := newEmpty(t)
+	p := newPerson(t, s, "DIALLO, AMINA ", nil)
+	q := newPerson(t, s, "NDIAYE, CHEIKH ", nil)
+	holder := func(id any) any {
+		t.Helper()
+		return records(t, mustRPC(t, s, "res.partner.bank", "read", list(list(id), list("acc_holder_name")), nil))[0]["acc_holder_name"]
+	}
+	id := mustRPC(t, s, "res.partner.bank", "create", list(map[string]any{"partner_id": p, "acc_number": "H-1"}), nil)
+	if got := holder(id); got != "DIALLO, AMINA " {
+		t.Fatalf("created without a holder: %v, want the partner's name", got)
+	}
+	steps := []struct {
+		what string
+		vals map[string]any
+		want any
+	}{
+		{"cleared", map[string]any{"acc_holder_name": false}, false},
+		{"number changed", map[string]any{"acc_number": "H-2"}, false},
+		{"set", map[string]any{"acc_holder_name": "Amina Diallo"}, "Amina Diallo"},
+		{"cleared with another field", map[string]any{"acc_holder_name": false, "allow_out_payment": true}, false},
+		{"moved to another partner", map[string]any{"partner_id": q}, "NDIAYE, CHEIKH "},
+		{"moved back with a holder", map[string]any{"partner_id": p, "acc_holder_name": "A. Diallo"}, "A. Diallo"},
+	}
+	for _, st := range steps {
+		mustRPC(t, s, "res.partner.bank", "write", list(list(id), st.vals), nil)
+		if got := holder(id); got != st.want {
+			t.Errorf("%s: acc_holder_name %v, want %v", st.what, got, st.want)
+		}
+	}
+	mustRPC(t, s, "res.partner", "write", list(list(p), map[string]any{"name": "DIALLO, AMINA B "}), nil)
+	if got := holder(id); got != "A. Diallo" {
+		t.Errorf("partner renamed: acc_holder_name %v, want it unchanged", got)
+	}
+	cleared := mustRPC(t, s, "res.partner.bank", "create", list(map[string]any{"partner_id": p, "acc_number": "H-3", "acc_holder_name": false}), nil)
+	if got := holder(cleared); got != false {
+		t.Errorf("created with acc_holder_name false: %v, want false", got)
+	}
+	nested := asInt(t, mustRPC(t, s, "res.partner", "create", list(map[string]any{"name": "SARR, KHADY ",
+		"bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "H-4"}))}), nil))
+	acc := records(t, mustRPC(t, s, "res.partner", "read", list(list(nested), list("bank_ids")), nil))[0]["bank_ids"].([]any)[0]
+	if got := holder(acc); got != "SARR, KHADY " {
+		t.Errorf("created inside its partner: acc_holder_name %v, want the partner's name", got)
+	}
+}
