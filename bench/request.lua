@@ -28,9 +28,11 @@ local individual = [[{"given_name": "Mariama", "family_name": "Diop", "gender": 
               {"bank_name": "Caisse Rurale de Thiès", "acc_number": "CRT-%010d"}]}]]
 
 local next_thread = 0
+local threads = {}
 function setup(thread)
   next_thread = next_thread + 1
   thread:set("tid", next_thread)
+  table.insert(threads, thread)
 end
 
 local headers, body, counter
@@ -70,6 +72,15 @@ function request()
   return wrk.format(method, path, headers, body)
 end
 
+-- failures counts the answers that were not 2xx by status, so that a run
+-- with errors says which (429 rate limit, 503 breaker open, ...).
+failures = {}
+function response(status, headers, body)
+  if status >= 300 then
+    failures[status] = (failures[status] or 0) + 1
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.status + e.timeout
@@ -77,4 +88,13 @@ function done(summary, latency, requests)
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     errors, summary.requests))
+  local byStatus = {}
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("failures")) do
+      byStatus[status] = (byStatus[status] or 0) + n
+    end
+  end
+  for status, n in pairs(byStatus) do
+    io.write(string.format("FAILED %s %d %d\n", name, status, n))
+  end
 end

@@ -18,9 +18,10 @@ import (
 )
 
 // Benchmarks of the main requests through the whole proxy (router,
-// middleware, mapping, Odoo client over loopback XML-RPC) against the
-// emulator. They report odoo_calls/op, the round trips a request costs,
-// which matters more against a real Odoo than the time measured here.
+// middleware, mapping, Odoo client over loopback XML-RPC and JSON-RPC)
+// against the emulator. They report odoo_calls/op, the round trips a
+// request costs, which matters more against a real Odoo than the time
+// measured here.
 // Run: go test -run '^$' -bench . -benchmem ./proxy/
 
 const benchKey = "bench-key-0123456789abcdef"

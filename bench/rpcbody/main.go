@@ -1,8 +1,10 @@
-// Command xmlrpcbody prints the XML-RPC body of the first execute_kw call
-// the proxy makes for one REST request, so that bench/load.sh can send the
-// very same call to Odoo directly and measure what the proxy adds.
+// Command rpcbody prints the body of the first execute_kw call the proxy
+// makes for one REST request, in XML-RPC or JSON-RPC, so that bench/load.sh
+// can send the very same call to Odoo directly and measure what the proxy
+// adds.
 //
-//	go run ./bench/xmlrpcbody -odoo http://127.0.0.1:18069 -path /individual/12 > body.xml
+//	go run ./bench/rpcbody -odoo http://127.0.0.1:18069 -path /individual/12 > body.xml
+//	go run ./bench/rpcbody -protocol jsonrpc -odoo ... -path /individual/12 > body.json
 //
 // It runs the real proxy in-process in front of a recording reverse proxy
 // to the given Odoo; nothing is written to Odoo for a GET.
@@ -10,6 +12,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,7 +37,7 @@ import (
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "xmlrpcbody:", err)
+		fmt.Fprintln(os.Stderr, "rpcbody:", err)
 		os.Exit(1)
 	}
 }
@@ -52,7 +55,7 @@ func (r *recorder) wrap(next http.Handler) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if req.URL.Path == "/xmlrpc/2/object" {
+		if isObjectCall(req.URL.Path, body) {
 			r.mu.Lock()
 			r.bodies = append(r.bodies, body)
 			r.mu.Unlock()
@@ -62,12 +65,30 @@ func (r *recorder) wrap(next http.Handler) http.Handler {
 	})
 }
 
+// isObjectCall: execute_kw goes to /xmlrpc/2/object, or to /jsonrpc with
+// service "object" (authenticate shares that path with service "common").
+func isObjectCall(path string, body []byte) bool {
+	switch path {
+	case "/xmlrpc/2/object":
+		return true
+	case "/jsonrpc":
+		var call struct {
+			Params struct {
+				Service string `json:"service"`
+			} `json:"params"`
+		}
+		return json.Unmarshal(body, &call) == nil && call.Params.Service == "object"
+	}
+	return false
+}
+
 func run(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("xmlrpcbody", flag.ContinueOnError)
+	fs := flag.NewFlagSet("rpcbody", flag.ContinueOnError)
 	odooURL := fs.String("odoo", "http://127.0.0.1:8069", "Odoo (or emulator) base `URL`")
 	db := fs.String("db", "openspp", "database")
 	login := fs.String("login", "admin", "login")
 	secret := fs.String("password", "admin", "password or API key")
+	protocol := fs.String("protocol", string(odoo.XMLRPC), "wire `protocol`: xmlrpc or jsonrpc")
 	path := fs.String("path", "", "REST `path` under the base path, e.g. /individual/12 (GET)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,11 +109,11 @@ func run(args []string, out io.Writer) error {
 	go func() { _ = relay.Serve(ln) }()
 	defer relay.Close()
 
-	client, err := odoo.New(odoo.Config{URL: "http://" + ln.Addr().String(), DB: *db, Login: *login, Secret: *secret}, zap.NewNop())
+	client, err := odoo.New(odoo.Config{URL: "http://" + ln.Addr().String(), DB: *db, Login: *login, Secret: *secret, Protocol: odoo.Protocol(*protocol)}, zap.NewNop())
 	if err != nil {
 		return err
 	}
-	const key = "xmlrpcbody-capture-key"
+	const key = "rpcbody-capture-key"
 	cfg := config.Default()
 	cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.Secret = *odooURL, *db, *login, *secret
 	cfg.Auth.APIKeys = []config.APIKey{{ID: "capture", Key: key, Scopes: config.AllScopes()}}
@@ -115,7 +136,7 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("GET %s made no execute_kw call", *path)
 	}
 	if len(rec.bodies) > 1 {
-		fmt.Fprintf(os.Stderr, "xmlrpcbody: GET %s made %d calls; printing the first\n", *path, len(rec.bodies))
+		fmt.Fprintf(os.Stderr, "rpcbody: GET %s made %d calls; printing the first\n", *path, len(rec.bodies))
 	}
 	_, err = out.Write(rec.bodies[0])
 	return err
