@@ -91,6 +91,11 @@ type Authenticator struct {
 	tokens  TokenVerifier
 	cache   *verifiedCache
 	slots   chan struct{}
+	// hashed: some client has a secret hash (else a Bearer credential
+	// that is no plain key needs no hash to be refused).
+	hashed bool
+	// check computes one hash verification (tests count the calls).
+	check func(h *secretHash, secret string) bool
 }
 
 type client struct {
@@ -108,7 +113,7 @@ const defaultCacheTTL = 5 * time.Minute
 // New validates the clients and returns an Authenticator. Plain keys are
 // hashed (SHA-256) here and not kept.
 func New(o Options) (*Authenticator, error) {
-	a := &Authenticator{byID: map[string]int{}, tokens: o.Tokens}
+	a := &Authenticator{byID: map[string]int{}, tokens: o.Tokens, check: (*secretHash).verify}
 	for i, c := range o.Clients {
 		if c.ID == "" {
 			return nil, fmt.Errorf("auth: client %d has no id", i)
@@ -126,6 +131,7 @@ func New(o Options) (*Authenticator, error) {
 				return nil, fmt.Errorf("auth: client %q: %w", c.ID, err)
 			}
 			cl.hash = &h
+			a.hashed = true
 		case c.Key != "":
 			cl.digest = sha256.Sum256([]byte(c.Key))
 		default:
@@ -149,15 +155,42 @@ func New(o Options) (*Authenticator, error) {
 	return a, nil
 }
 
+// Budget admits the attempts that need a fresh secret-hash computation
+// (argon2id or bcrypt), e.g. the failed logins of one remote address. It
+// must be safe for concurrent use: requests from one address run at once.
+type Budget interface {
+	// Reserve spends one attempt before any hash is computed; false
+	// refuses the attempt (Authenticate then returns ErrThrottled).
+	Reserve() bool
+	// Refund gives back the attempt of a secret that turned out right.
+	Refund()
+}
+
+// ErrThrottled says a credential would have needed a fresh hash
+// computation while the Budget allowed none (a 429, not a 401: the
+// credential was not judged).
+var ErrThrottled = errors.New("auth: too many failed secret checks; no fresh one is allowed for now")
+
 // Authenticate checks the value of an Authorization header. It returns the
 // principal, or an *Error (401) when the credentials are missing or wrong,
-// or ctx's error when ctx ended while waiting to compute a hash.
+// ErrThrottled when budget allowed no hash computation, or ctx's error when
+// ctx ended while waiting to compute a hash. A nil budget allows all.
 //
 // Cost: a plain key or a cached credential costs a few SHA-256 digests; an
 // uncached secret costs one hash per client with a secret hash (Bearer) or
 // one hash (Basic); a JWT costs one signature check (and, for a new key id,
 // a JWKS fetch).
-func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (Principal, error) {
+//
+// Only the hash computations draw on budget. A budget that is used up
+// (someone keeps failing from the address) therefore still lets through
+// plain API keys, secrets verified before (cache) and JWTs, so that other
+// clients behind the same address are not locked out. This does not help
+// guessing: guessing a hashed secret always needs a fresh hash, which the
+// budget refuses; a plain key, a secret's cache entry or a JWT signature
+// cannot be guessed in any number of attempts (long random keys, SHA-256
+// digests, provider signatures), so an unlimited number of cheap wrong
+// answers teaches an attacker nothing.
+func (a *Authenticator) Authenticate(ctx context.Context, authorization string, budget Budget) (Principal, error) {
 	scheme, cred, _ := strings.Cut(strings.TrimSpace(authorization), " ")
 	cred = strings.TrimSpace(cred)
 	switch {
@@ -165,9 +198,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		if a.tokens != nil && looksLikeJWT(cred) {
 			return a.tokens.Verify(ctx, cred)
 		}
-		return a.bearer(ctx, cred)
+		return a.bearer(ctx, cred, budget)
 	case strings.EqualFold(scheme, "Basic") && cred != "":
-		return a.basic(ctx, cred)
+		return a.basic(ctx, cred, budget)
 	}
 	return Principal{}, &Error{Message: "send credentials: Authorization: Bearer <api key or token>, or Basic <client id:secret>"}
 }
@@ -180,7 +213,7 @@ func looksLikeJWT(s string) bool {
 
 var errBadAPIKey = &Error{Scheme: "Bearer", Message: "the API key is not valid"}
 
-func (a *Authenticator) bearer(ctx context.Context, key string) (Principal, error) {
+func (a *Authenticator) bearer(ctx context.Context, key string, budget Budget) (Principal, error) {
 	if i, ok := a.plainKey(key); ok {
 		return a.principal(i, MethodAPIKey), nil
 	}
@@ -188,20 +221,29 @@ func (a *Authenticator) bearer(ctx context.Context, key string) (Principal, erro
 	if i, ok := a.cache.get(ck); ok {
 		return a.principal(i, MethodAPIKey), nil
 	}
-	for i := range a.clients {
-		if a.clients[i].hash == nil {
-			continue
-		}
-		ok, err := a.verify(ctx, a.clients[i].hash, key)
-		if err != nil {
-			return Principal{}, err
-		}
-		if ok {
-			a.cache.put(ck, i)
-			return a.principal(i, MethodAPIKey), nil
-		}
+	if !a.hashed {
+		return Principal{}, errBadAPIKey // nothing left that could match
 	}
-	return Principal{}, errBadAPIKey
+	i, err := a.fresh(budget, func() (int, error) {
+		for i := range a.clients {
+			if a.clients[i].hash == nil {
+				continue
+			}
+			ok, err := a.verify(ctx, a.clients[i].hash, key)
+			if err != nil || ok {
+				return i, err
+			}
+		}
+		return -1, nil
+	})
+	if err != nil {
+		return Principal{}, err
+	}
+	if i < 0 {
+		return Principal{}, errBadAPIKey
+	}
+	a.cache.put(ck, i)
+	return a.principal(i, MethodAPIKey), nil
 }
 
 // plainKey compares key with every plain key, in constant time, so the
@@ -219,7 +261,7 @@ func (a *Authenticator) plainKey(key string) (int, bool) {
 
 var errBadBasic = &Error{Scheme: "Basic", Message: "the client id or secret is not valid"}
 
-func (a *Authenticator) basic(ctx context.Context, cred string) (Principal, error) {
+func (a *Authenticator) basic(ctx context.Context, cred string, budget Budget) (Principal, error) {
 	raw, err := base64.StdEncoding.DecodeString(cred)
 	if err != nil {
 		return Principal{}, &Error{Scheme: "Basic", Message: "the Basic credentials are not valid base64"}
@@ -244,15 +286,37 @@ func (a *Authenticator) basic(ctx context.Context, cred string) (Principal, erro
 	if j, ok := a.cache.get(ck); ok && j == i {
 		return a.principal(i, MethodBasic), nil
 	}
-	ok, err = a.verify(ctx, c.hash, secret)
+	match, err := a.fresh(budget, func() (int, error) {
+		ok, err := a.verify(ctx, c.hash, secret)
+		if err != nil || !ok {
+			return -1, err
+		}
+		return i, nil
+	})
 	if err != nil {
 		return Principal{}, err
 	}
-	if !ok {
+	if match < 0 {
 		return Principal{}, errBadBasic
 	}
 	a.cache.put(ck, i)
 	return a.principal(i, MethodBasic), nil
+}
+
+// fresh runs check, which computes hashes, within budget: the attempt is
+// reserved before the first hash (so concurrent attempts cannot all pass
+// a budget that has room for one) and refunded when check found a client.
+// An attempt that ends otherwise, also by ctx, keeps its reservation: the
+// hashes it computed are spent.
+func (a *Authenticator) fresh(budget Budget, check func() (int, error)) (int, error) {
+	if budget != nil && !budget.Reserve() {
+		return -1, ErrThrottled
+	}
+	i, err := check()
+	if budget != nil && err == nil && i >= 0 {
+		budget.Refund()
+	}
+	return i, err
 }
 
 // verify computes one hash, waiting for a free slot.
@@ -263,7 +327,7 @@ func (a *Authenticator) verify(ctx context.Context, h *secretHash, secret string
 		return false, ctx.Err()
 	}
 	defer func() { <-a.slots }()
-	return h.verify(secret), nil
+	return a.check(h, secret), nil
 }
 
 func (a *Authenticator) principal(i int, m Method) Principal {

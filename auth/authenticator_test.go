@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -48,7 +51,7 @@ func TestAuthenticateAcceptsEveryCredentialKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := a.Authenticate(context.Background(), tt.header)
+			p, err := a.Authenticate(context.Background(), tt.header, nil)
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -77,7 +80,7 @@ func TestAuthenticateRefusesBadCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := a.Authenticate(context.Background(), tt.header)
+			_, err := a.Authenticate(context.Background(), tt.header, nil)
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want *Error", err)
@@ -98,14 +101,14 @@ func TestSuccessfulVerificationsAreCachedUntilTheyExpire(t *testing.T) {
 	a.cache.now = func() time.Time { return now }
 	ctx := context.Background()
 	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
-		if _, err := a.Authenticate(ctx, header); err != nil {
+		if _, err := a.Authenticate(ctx, header, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	other, _ := parseSecretHash(mustHash(t, "something else"))
 	a.clients[a.byID["enrolment"]].hash = &other
 	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
-		if _, err := a.Authenticate(ctx, header); err != nil {
+		if _, err := a.Authenticate(ctx, header, nil); err != nil {
 			t.Errorf("%s: refused within the cache TTL: %v", header[:6], err)
 		}
 	}
@@ -116,7 +119,7 @@ func TestSuccessfulVerificationsAreCachedUntilTheyExpire(t *testing.T) {
 	}
 	now = now.Add(defaultCacheTTL)
 	for _, header := range []string{"Bearer " + testSecret, basicHeader("enrolment", testSecret)} {
-		if _, err := a.Authenticate(ctx, header); err == nil {
+		if _, err := a.Authenticate(ctx, header, nil); err == nil {
 			t.Errorf("%s: accepted after the cache entry expired", header[:6])
 		}
 	}
@@ -146,7 +149,7 @@ func TestAuthenticateStopsWaitingWhenTheContextEnds(t *testing.T) {
 	a.slots <- struct{}{} // every slot busy
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := a.Authenticate(ctx, "Bearer "+testSecret); !errors.Is(err, context.Canceled) || IsAuthError(err) {
+	if _, err := a.Authenticate(ctx, "Bearer "+testSecret, nil); !errors.Is(err, context.Canceled) || IsAuthError(err) {
 		t.Errorf("err = %v, want context.Canceled (not a 401)", err)
 	}
 }
@@ -158,4 +161,115 @@ func mustHash(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// tokenBudget is a Budget of a fixed number of attempts.
+type tokenBudget struct {
+	mu     sync.Mutex
+	tokens int
+}
+
+func (b *tokenBudget) Reserve() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens == 0 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+func (b *tokenBudget) Refund() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens++
+}
+
+func (b *tokenBudget) left() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens
+}
+
+// countHashes replaces a's hash computation by a counter that matches
+// secret only against the hash of the client named match.
+func countHashes(a *Authenticator, match string, secret string) *atomic.Int64 {
+	var n atomic.Int64
+	want := a.clients[a.byID[match]].hash
+	a.check = func(h *secretHash, s string) bool {
+		n.Add(1)
+		return h == want && s == secret
+	}
+	return &n
+}
+
+func TestAUsedUpBudgetRefusesOnlyFreshHashComputations(t *testing.T) {
+	a := newTestAuthenticator(t)
+	ctx := context.Background()
+	if _, err := a.Authenticate(ctx, basicHeader("enrolment", testSecret), nil); err != nil {
+		t.Fatal(err) // now in the cache
+	}
+	hashes := countHashes(a, "enrolment", testSecret)
+	empty := &tokenBudget{}
+	for _, header := range []string{"Bearer " + testKey, basicHeader("demo", testKey), basicHeader("enrolment", testSecret)} {
+		if _, err := a.Authenticate(ctx, header, empty); err != nil {
+			t.Errorf("%s… with the budget used up: %v, want accepted", header[:8], err)
+		}
+	}
+	for _, header := range []string{"Bearer " + testSecret, "Bearer wrong-key", basicHeader("enrolment", "wrong")} {
+		if _, err := a.Authenticate(ctx, header, empty); !errors.Is(err, ErrThrottled) || IsAuthError(err) {
+			t.Errorf("%s… needing a fresh hash with the budget used up: %v, want ErrThrottled", header[:8], err)
+		}
+	}
+	if _, err := a.Authenticate(ctx, basicHeader("demo", "wrong"), empty); !IsAuthError(err) {
+		t.Errorf("a wrong plain key: %v, want a 401 (checked without a hash)", err)
+	}
+	if n := hashes.Load(); n != 0 {
+		t.Errorf("%d hashes computed with the budget used up", n)
+	}
+}
+
+func TestARightSecretGivesItsReservationBack(t *testing.T) {
+	a := newTestAuthenticator(t)
+	countHashes(a, "enrolment", testSecret)
+	ctx := context.Background()
+	b := &tokenBudget{tokens: 1}
+	if _, err := a.Authenticate(ctx, basicHeader("enrolment", testSecret), b); err != nil || b.left() != 1 {
+		t.Fatalf("right secret: %v, %d attempts left; want accepted and the attempt refunded", err, b.left())
+	}
+	if _, err := a.Authenticate(ctx, "Bearer wrong-key", b); !IsAuthError(err) || b.left() != 0 {
+		t.Fatalf("wrong key: %v, %d attempts left; want a 401 that spent the attempt", err, b.left())
+	}
+	if _, err := a.Authenticate(ctx, basicHeader("enrolment", "wrong"), b); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("next wrong secret: %v, want ErrThrottled", err)
+	}
+}
+
+// Concurrent attempts reserve before they hash: however many arrive at
+// once, no more hashes are computed than the budget allows.
+func TestConcurrentWrongSecretsCannotOverspendTheBudget(t *testing.T) {
+	a := newTestAuthenticator(t)
+	hashes := countHashes(a, "enrolment", testSecret)
+	b := &tokenBudget{tokens: 3}
+	var refused, throttled atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Authenticate(context.Background(), basicHeader("enrolment", fmt.Sprint("guess-", i)), b)
+			switch {
+			case errors.Is(err, ErrThrottled):
+				throttled.Add(1)
+			case IsAuthError(err):
+				refused.Add(1)
+			default:
+				t.Errorf("guess %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if hashes.Load() != 3 || refused.Load() != 3 || throttled.Load() != 47 {
+		t.Errorf("%d hashes, %d refused, %d throttled; want 3, 3, 47", hashes.Load(), refused.Load(), throttled.Load())
+	}
 }

@@ -39,6 +39,10 @@ type Server struct {
 	// API; empty = no CORS. CORSMaxAge is how long preflights are cached.
 	CORSAllowedOrigins []string      `mapstructure:"cors_allowed_origins"`
 	CORSMaxAge         time.Duration `mapstructure:"cors_max_age"`
+	// TrustedProxies are the addresses or CIDRs of reverse proxies (an
+	// ingress) whose X-Forwarded-For names the client's address; empty =
+	// the TCP peer is the client (see security.go).
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
 // TLS reports whether the server should serve HTTPS.

@@ -60,8 +60,10 @@ type Limits struct {
 	// requests at once, refilled at rate_per_second. 0 disables.
 	RatePerSecond float64 `mapstructure:"rate_per_second"`
 	RateBurst     int     `mapstructure:"rate_burst"`
-	// FailedAuthPerMinute bounds failed authentications per remote
-	// address (then 429 before any hash is computed). 0 disables.
+	// FailedAuthPerMinute bounds the failed secret checks (argon2id or
+	// bcrypt) per remote address; beyond it, credentials that would need
+	// a fresh hash get 429, while plain API keys, recently verified
+	// secrets and JWTs are still checked. 0 disables.
 	FailedAuthPerMinute int `mapstructure:"failed_auth_per_minute"`
 	// JSON shape of request bodies (413 beyond them).
 	MaxJSONDepth    int `mapstructure:"max_json_depth"`
@@ -221,6 +223,24 @@ func validateOrigins(v *validator, origins []string) {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
 			strings.Contains(o, "*") || u.User != nil {
 			v.add(fmt.Sprintf("server.cors_allowed_origins[%d]", i), "must be an exact origin such as https://app.example.org, got %q", o)
+		}
+	}
+}
+
+// validateTrustedProxies accepts addresses and CIDRs. Trusting every
+// address would let any client name its own address in X-Forwarded-For,
+// and so escape the per-address limit on failed logins.
+func validateTrustedProxies(v *validator, proxies []string) {
+	for i, p := range proxies {
+		at := fmt.Sprintf("server.trusted_proxies[%d]", i)
+		if net.ParseIP(p) != nil {
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			v.add(at, "must be an IP address or a CIDR such as 10.0.0.0/8, got %q", p)
+		} else if ones, _ := n.Mask.Size(); ones == 0 {
+			v.add(at, "%q trusts every address: any client could then pick the address it is counted under", p)
 		}
 	}
 }

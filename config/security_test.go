@@ -65,6 +65,10 @@ func TestSecurityValidation(t *testing.T) {
 		{`server.cors_allowed_origins[0]: must be an exact origin`, func(c *Config) { c.Server.CORSAllowedOrigins = []string{"*"} }},
 		{`server.cors_allowed_origins[0]: must be an exact origin`, func(c *Config) { c.Server.CORSAllowedOrigins = []string{"https://app.example.org/"} }},
 		{`server.cors_allowed_origins[0]: must be an exact origin`, func(c *Config) { c.Server.CORSAllowedOrigins = []string{"https://*.example.org"} }},
+		{"", func(c *Config) { c.Server.TrustedProxies = []string{"10.42.0.0/16", "192.0.2.10", "fd00::/8"} }},
+		{`server.trusted_proxies[1]: must be an IP address or a CIDR`, func(c *Config) { c.Server.TrustedProxies = []string{"10.0.0.1", "ingress.local"} }},
+		{`server.trusted_proxies[0]: "0.0.0.0/0" trusts every address`, func(c *Config) { c.Server.TrustedProxies = []string{"0.0.0.0/0"} }},
+		{`server.trusted_proxies[0]: "::/0" trusts every address`, func(c *Config) { c.Server.TrustedProxies = []string{"::/0"} }},
 	}
 	for _, tt := range tests {
 		c := validSecurityConfig()

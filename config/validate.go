@@ -75,6 +75,7 @@ func (s Server) validate(v *validator) {
 		v.add("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
 	}
 	validateOrigins(v, s.CORSAllowedOrigins)
+	validateTrustedProxies(v, s.TrustedProxies)
 }
 
 func (o Odoo) validate(v *validator) {

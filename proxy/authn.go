@@ -15,25 +15,26 @@ const realm = `realm="g2p-bank-proxy"`
 // authenticateWith checks the Authorization header with a (API key,
 // Basic, or JWT) and puts the client's id and scopes into the context.
 // Refusals are 401 with a challenge per accepted scheme (RFC 9110 §11.6.1,
-// RFC 6750 §3). failures, when set, limits failed attempts per remote
-// address: an address that keeps failing gets 429 before any hash is
-// computed, so guessing is slow and cannot burn the CPU.
+// RFC 6750 §3). failures, when set, limits per remote address the failed
+// attempts that cost a secret hash (see auth.Authenticate for why only
+// those): an address that keeps failing gets 429 for every credential
+// that would need a fresh hash, and no hash is computed for it.
 func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ip := c.ClientIP()
+		var budget auth.Budget
+		var addr *addressBudget
 		if failures != nil {
-			if d := failures.peek(ip); !d.allowed {
-				s.refuseRate(c, d, "too many failed authentication attempts from this address; retry later")
-				return
-			}
+			addr = &addressBudget{limiter: failures, addr: c.ClientIP()}
+			budget = addr
 		}
-		p, err := a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"))
+		p, err := a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"), budget)
 		var ae *auth.Error
 		switch {
+		case errors.Is(err, auth.ErrThrottled):
+			s.refuseRate(c, addr.refused, "too many failed authentication attempts from this address; "+
+				"retry later (API keys, JWTs and secrets accepted recently are still checked)")
+			return
 		case errors.As(err, &ae):
-			if failures != nil && !ae.Missing() {
-				failures.take(ip)
-			}
 			challenge(c, ae)
 			s.problem(c, mapping.CodeUnauthorized, ae.Message)
 			return
@@ -51,6 +52,26 @@ func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) 
 		c.Next()
 	}
 }
+
+// addressBudget is one request's auth.Budget: the failed-authentication
+// bucket of its remote address. A reservation takes a token at once (so a
+// burst of concurrent attempts cannot all pass the last one); a right
+// secret gives it back.
+type addressBudget struct {
+	limiter *rateLimiter
+	addr    string
+	refused rateDecision // the bucket when Reserve refused, for the 429
+}
+
+func (b *addressBudget) Reserve() bool {
+	d := b.limiter.take(b.addr)
+	if !d.allowed {
+		b.refused = d
+	}
+	return d.allowed
+}
+
+func (b *addressBudget) Refund() { b.limiter.refund(b.addr) }
 
 // challenge sets one WWW-Authenticate per scheme; the scheme the client
 // tried carries the error (RFC 6750: none when no credentials were sent).

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
 
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/mapping"
 )
 
@@ -155,26 +158,131 @@ func TestJWKSOutageIs503(t *testing.T) {
 	requirePlatformProblem(t, r, http.StatusServiceUnavailable, "upstream_unavailable")
 }
 
-// An address that keeps failing is refused before any hash is computed;
-// others are not affected.
-func TestFailedLoginsAreRateLimitedPerAddress(t *testing.T) {
-	failures := newRateLimiter(ratePolicy{rate: 1.0 / 60, burst: 3}, nil)
-	ts := authnServer(t, "", failures)
+// stoppedClock freezes a limiter's clock: no token comes back while a
+// test runs, however slow the hashes are.
+func stoppedClock(l *rateLimiter) *rateLimiter {
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	l.now = clock.now
+	return l
+}
+
+// An address that keeps failing gets 429 for every credential that would
+// need a fresh hash; what is cheap to check and right still passes, so
+// clients sharing the address (behind an ingress) are not locked out.
+func TestFailedLoginsLimitOnlyFreshHashesPerAddress(t *testing.T) {
+	key := authnRSAKey(t)
+	failures := stoppedClock(newRateLimiter(ratePolicy{rate: 1.0 / 60, burst: 3}, nil))
+	ts := authnServer(t, jwksServer(t, key).URL, failures)
 	path := ts.cfg.Server.BasePath + "/authn/who"
+	get := func(header string) platformResponse { return ts.do(t, "GET", path, "", nil, "Authorization", header) }
+	if r := get(basicAuth("enrolment", authnSecret)); r.Code != http.StatusOK {
+		t.Fatalf("first login: %d", r.Code) // verified once: cached from now on
+	}
 	for range 3 {
-		requirePlatformProblem(t, ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", "guess")), http.StatusUnauthorized, "unauthorized")
+		requirePlatformProblem(t, get(basicAuth("enrolment", "guess")), http.StatusUnauthorized, "unauthorized")
 	}
-	r := ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", authnSecret))
-	requirePlatformProblem(t, r, http.StatusTooManyRequests, "rate_limited")
-	if r.Header().Get("Retry-After") == "" {
-		t.Error("no Retry-After")
+	for name, header := range map[string]string{
+		"another guess":            basicAuth("enrolment", "guess"),
+		"an unknown key":           "Bearer guess",
+		"a secret not seen before": "Bearer " + authnSecret,
+	} {
+		r := get(header)
+		requirePlatformProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+		if r.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After", name)
+		}
 	}
+	for name, header := range map[string]string{
+		"a plain API key":      "Bearer " + platformFullKey,
+		"a JWT":                "Bearer " + signedToken(t, key, nil),
+		"a secret seen before": basicAuth("enrolment", authnSecret),
+	} {
+		if r := get(header); r.Code != http.StatusOK {
+			t.Errorf("%s from the throttled address: %d %s, want 200", name, r.Code, r.Body)
+		}
+	}
+	requirePlatformProblem(t, get("Bearer "+signedToken(t, key, func(c jwt.MapClaims) { c["aud"] = "account" })),
+		http.StatusUnauthorized, "unauthorized")
 	req := httptest.NewRequest("GET", path, nil)
 	req.RemoteAddr = "192.0.2.7:5000"
-	req.Header.Set("Authorization", basicAuth("enrolment", authnSecret))
+	req.Header.Set("Authorization", "Bearer "+authnSecret)
 	rec := httptest.NewRecorder()
 	ts.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Errorf("another address: %d, want 200", rec.Code)
+	}
+}
+
+// Attempts that arrive together reserve their token before hashing: of a
+// burst of wrong secrets, only as many are checked as the bucket holds.
+func TestConcurrentFailedLoginsCannotOutrunTheLimit(t *testing.T) {
+	failures := stoppedClock(newRateLimiter(ratePolicy{rate: 5.0 / 60, burst: 5}, nil))
+	ts := authnServer(t, "", failures)
+	path := ts.cfg.Server.BasePath + "/authn/who"
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Authorization", basicAuth("enrolment", fmt.Sprint("guess-", i)))
+			rec := httptest.NewRecorder()
+			ts.Handler().ServeHTTP(rec, req)
+			mu.Lock()
+			codes[rec.Code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] != 5 || codes[http.StatusTooManyRequests] != 55 {
+		t.Errorf("answers %v, want 5×401 (checked) and 55×429", codes)
+	}
+}
+
+// With server.trusted_proxies, each client behind the ingress has its own
+// bucket; a client cannot escape its bucket by sending X-Forwarded-For
+// itself (the ingress appends the address it saw, which is the one used).
+func TestTrustedProxiesGiveEachClientItsOwnBucket(t *testing.T) {
+	hash, err := auth.HashSecret(authnSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(trusted []string) func(xff string) int {
+		cfg := platformConfig()
+		cfg.Auth.Clients = []config.Client{{ID: "enrolment", SecretHash: hash, Scopes: []string{config.ScopeRegistryRead}}}
+		cfg.Limits.FailedAuthPerMinute = 2
+		cfg.Server.TrustedProxies = trusted // httptest's peer is 192.0.2.1
+		s, err := New(cfg, Deps{Registry: unusedRegistry{}}, zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stoppedClock(s.sec.failures)
+		ts := &platformServer{Server: s}
+		ts.group().GET("/who", func(c *gin.Context) { c.Status(http.StatusOK) })
+		return func(xff string) int {
+			r := ts.do(t, "GET", cfg.Server.BasePath+"/test/who", "", nil, "Authorization", basicAuth("enrolment", "guess"), "X-Forwarded-For", xff)
+			return r.Code
+		}
+	}
+	behindIngress := serve([]string{"192.0.2.0/24"})
+	for _, want := range []int{401, 401, 429} {
+		if got := behindIngress("203.0.113.5"); got != want {
+			t.Fatalf("client A: %d, want %d", got, want)
+		}
+	}
+	if got := behindIngress("203.0.113.99, 203.0.113.5"); got != 429 {
+		t.Errorf("client A naming another address itself: %d, want 429", got)
+	}
+	if got := behindIngress("203.0.113.6"); got != 401 {
+		t.Errorf("client B behind the same ingress: %d, want 401 (its own bucket)", got)
+	}
+	untrusted := serve(nil)
+	for _, xff := range []string{"203.0.113.5", "203.0.113.6"} {
+		untrusted(xff)
+	}
+	if got := untrusted("203.0.113.7"); got != 429 {
+		t.Errorf("without trusted proxies X-Forwarded-For was believed: %d, want 429 (one bucket for the peer)", got)
 	}
 }

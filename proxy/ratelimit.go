@@ -75,18 +75,10 @@ func (b *bucket) refill(now time.Time) {
 	b.at = now
 }
 
-// take spends one token of key's bucket when there is one.
+// take spends one token of key's bucket when there is one. The check and
+// the spending are one step: concurrent requests cannot all see the last
+// token.
 func (l *rateLimiter) take(key string) rateDecision {
-	return l.spend(key, true)
-}
-
-// peek reports key's bucket without spending (e.g. whether an address
-// may still try to log in).
-func (l *rateLimiter) peek(key string) rateDecision {
-	return l.spend(key, false)
-}
-
-func (l *rateLimiter) spend(key string, take bool) rateDecision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -101,7 +93,7 @@ func (l *rateLimiter) spend(key string, take bool) rateDecision {
 	}
 	b.refill(now)
 	d := rateDecision{policy: b.policy, allowed: b.tokens >= 1}
-	if d.allowed && take {
+	if d.allowed {
 		b.tokens--
 	}
 	if !d.allowed {
@@ -110,6 +102,17 @@ func (l *rateLimiter) spend(key string, take bool) rateDecision {
 	d.remaining = int(math.Floor(b.tokens))
 	d.reset = seconds((float64(b.policy.burst) - b.tokens) / b.policy.rate)
 	return d
+}
+
+// refund gives back one token taken from key's bucket (a reserved attempt
+// that did not count), never beyond the burst.
+func (l *rateLimiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.refill(l.now())
+		b.tokens = math.Min(float64(b.policy.burst), b.tokens+1)
+	}
 }
 
 // sweep drops buckets that are full again: forgetting them changes

@@ -36,8 +36,12 @@ func TestTokenBucket(t *testing.T) {
 	if d := l.take("app"); !d.allowed || d.remaining != 0 {
 		t.Errorf("after 2s: %+v, want one request allowed", d)
 	}
-	if d := l.peek("app"); d.allowed {
-		t.Errorf("peek after spending the refill: %+v, want refused", d)
+	if d := l.take("app"); d.allowed {
+		t.Errorf("after spending the refill: %+v, want refused", d)
+	}
+	l.refund("app")
+	if d := l.take("app"); !d.allowed {
+		t.Errorf("after a refund: %+v, want one request allowed", d)
 	}
 }
 

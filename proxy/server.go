@@ -97,6 +97,12 @@ func New(cfg *config.Config, deps Deps, log *zap.Logger) (*Server, error) {
 		s.ready.audit = deps.Auditor
 	}
 	s.engine = s.routes()
+	// The proxy is usually behind an ingress. X-Forwarded-For names the
+	// client (for the failed-login limit and the logs) only when the peer
+	// is one of server.trusted_proxies; with none, the peer is the client.
+	if err := s.engine.SetTrustedProxies(cfg.Server.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("proxy: server.trusted_proxies: %w", err)
+	}
 	sc := cfg.Server
 	s.http = &http.Server{
 		Addr:              sc.Listen,
@@ -123,9 +129,6 @@ func (s *Server) routes() *gin.Engine {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	// The proxy is usually behind an ingress; without a configured list of
-	// trusted proxies, X-Forwarded-For is not believed.
-	_ = e.SetTrustedProxies(nil)
 	if s.deps.Metrics != nil {
 		e.Use(s.deps.Metrics.observeHTTP) // first: its latency covers the other middleware
 	}
