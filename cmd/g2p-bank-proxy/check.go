@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,23 +14,27 @@ import (
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
-// requiredRights are the models the proxy uses and the operations its Odoo
-// user needs on each (reference/original-api-spec.md §5.4; README "The
-// technical Odoo user"). Deletes are never needed: the proxy archives.
+// requiredRights are exactly the rights the proxy uses, per model, with
+// why and the group that grants them (reference/original-api-spec.md §5.4;
+// README "The technical Odoo user"). Writes on lines (bank accounts, ids,
+// phones, memberships) made through res.partner need the line model's own
+// right too. Deletes are never needed: the proxy archives.
 var requiredRights = []struct {
 	model string
 	ops   []string
+	why   string
+	group string
 }{
-	{"res.partner", []string{"read", "create", "write"}},
-	{"res.partner.bank", []string{"read", "create", "write"}},
-	{"res.bank", []string{"read", "create", "write"}}, // write: the resolver completes a missing BIC
-	{"g2p.reg.id", []string{"read", "create", "write"}},
-	{"g2p.phone.number", []string{"read", "create", "write"}},
-	{"g2p.group.membership", []string{"read", "create", "write"}},
-	{"g2p.id.type", []string{"read"}},
-	{"g2p.group.kind", []string{"read"}},
-	{"g2p.group.membership.kind", []string{"read"}},
-	{"gender.type", []string{"read"}},
+	{"res.partner", []string{"read", "create", "write"}, "registrants are created, updated and, for a failed group, archived", "Contact Creation or G2P Registrar"},
+	{"res.partner.bank", []string{"read", "create", "write"}, "bank accounts are added, changed, archived and reactivated", "Contact Creation"},
+	{"res.bank", []string{"read", "create", "write"}, "a bank a request names is created once, and a missing BIC completed", "Contact Creation"},
+	{"g2p.reg.id", []string{"read", "create", "write"}, "registration ids are added, and updated by PUT /update_individual", "G2P Registrar"},
+	{"g2p.phone.number", []string{"read", "create"}, "phone numbers are added, never changed", "G2P Registrar"},
+	{"g2p.group.membership", []string{"read", "create"}, "members are added to new groups", "G2P Registrar"},
+	{"g2p.id.type", []string{"read"}, "id types are looked up by name", "G2P Registrar"},
+	{"g2p.group.kind", []string{"read"}, "group kinds are looked up by name", "G2P Registrar"},
+	{"g2p.group.membership.kind", []string{"read"}, "membership kinds are looked up by name", "G2P Registrar"},
+	{"gender.type", []string{"read"}, "genders are looked up by code", "any internal user"},
 }
 
 // checkTimeout bounds the whole check, so a hanging Odoo fails it.
@@ -94,7 +99,11 @@ func checkOdoo(ctx context.Context, client *odoo.Client, c config.Odoo, w io.Wri
 	}
 	for _, r := range requiredRights {
 		for _, op := range r.ops {
-			report(hasRight(ctx, client, r.model, op), "%s %s", r.model, op)
+			err := hasRight(ctx, client, r.model, op)
+			if errors.Is(err, errLacksRight) {
+				err = fmt.Errorf("%w: %s (grant %s)", err, r.why, r.group)
+			}
+			report(err, "%s %s", r.model, op)
 		}
 	}
 	warnSurplusRights(ctx, client, w)
@@ -109,10 +118,13 @@ func hasRight(ctx context.Context, client *odoo.Client, model, op string) error 
 		return err
 	}
 	if ok != true {
-		return fmt.Errorf("the Odoo user lacks this right")
+		return errLacksRight
 	}
 	return nil
 }
+
+// errLacksRight is Odoo answering check_access_rights with false.
+var errLacksRight = errors.New("the Odoo user lacks this right")
 
 // explain turns a client error into advice for the operator.
 func explain(err error) string {

@@ -82,15 +82,18 @@ func checkFields(ctx context.Context, client *odoo.Client, model string, need []
 	return nil
 }
 
-// surplusRights are rights the proxy never uses; holding them only widens
-// what a leaked key can do.
+// surplusRights are rights beyond the groups the proxy needs: each one
+// probes a group that only over-privileged users hold. Holding them only
+// widens what a leaked secret can do. The deletes that Contact Creation
+// grants on res.partner, res.partner.bank and res.bank are not warned
+// about: the proxy needs that group for bank accounts, and Odoo has no
+// group that grants their writes without the deletes.
 var surplusRights = []struct{ model, op, why string }{
-	{"res.partner", "unlink", "the proxy never deletes registrants"},
-	{"res.partner.bank", "unlink", "the proxy archives accounts, it never deletes them"},
-	{"res.bank", "unlink", "the proxy never deletes banks"},
 	// Only Administration / Access Rights (base.group_erp_manager, implied
 	// by Settings) may write res.users.
-	{"res.users", "write", "the user can manage users and rights: it should not be an administrator"},
+	{"res.users", "write", "the user can manage users and access rights (Administration: Access Rights or Settings)"},
+	// G2P Registrar only reads id types; G2P Admin may change them.
+	{"g2p.id.type", "write", "the user can change ID types and their validation patterns (OpenG2P Admin)"},
 }
 
 // warnSurplusRights prints a WARN line per right the proxy's user holds
@@ -98,7 +101,7 @@ var surplusRights = []struct{ model, op, why string }{
 func warnSurplusRights(ctx context.Context, client *odoo.Client, w io.Writer) {
 	for _, r := range surplusRights {
 		if hasRight(ctx, client, r.model, r.op) == nil {
-			fmt.Fprintf(w, "WARN  %s %s: %s; remove this right from the Odoo user\n", r.model, r.op, r.why)
+			fmt.Fprintf(w, "WARN  %s %s: %s; the proxy needs only Contact Creation and G2P Registrar\n", r.model, r.op, r.why)
 		}
 	}
 }

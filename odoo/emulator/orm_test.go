@@ -3,6 +3,7 @@ package emulator
 import (
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -451,5 +452,73 @@ func TestAccHolderNameIsComputedFromThePartnerOnly(t *testing.T) {
 	acc := records(t, mustRPC(t, s, "res.partner", "read", list(list(nested), list("bank_ids")), nil))[0]["bank_ids"].([]any)[0]
 	if got := holder(acc); got != "SARR, KHADY " {
 		t.Errorf("created inside its partner: acc_holder_name %v, want the partner's name", got)
+	}
+}
+
+// Internal users get Odoo's access lines: G2P Registrar writes registrants
+// but not bank accounts, also not as lines of a registrant; Contact
+// Creation adds bank accounts and banks; only administrators manage users.
+// check_access_rights answers the same.
+func TestInternalUsersGetOdooAccessLines(t *testing.T) {
+	s := newEmpty(t)
+	as := func(uid int64, model, method string, args []any, kwargs map[string]any) (any, *Fault) {
+		t.Helper()
+		params := list("openspp", uid, "pw", model, method, args)
+		if kwargs != nil {
+			params = append(params, kwargs)
+		}
+		return rpcRaw(t, s, "object", "execute_kw", params)
+	}
+	may := func(uid int64, model, op string) bool {
+		t.Helper()
+		got, f := as(uid, model, "check_access_rights", list(op), kw("raise_exception", false))
+		if f != nil {
+			t.Fatalf("check_access_rights: %v", f)
+		}
+		return got == true
+	}
+	registrar := s.AddUser("Registrar", "registrar", "pw", RoleRegistrar)
+	proxy := s.AddUser("Proxy", "proxy", "pw", RoleProxy)
+	settings := s.AddUser("Settings", "settings", "pw", RoleSettings)
+	admin := s.AddUser("Admin", "admin2", "pw", RoleAdmin)
+
+	if _, f := as(registrar, "res.partner", "create", list(map[string]any{"name": "R", "reg_ids": list()}), nil); f != nil {
+		t.Errorf("a Registrar cannot create a registrant: %v", f)
+	}
+	_, f := as(registrar, "res.partner", "create", list(map[string]any{"name": "R", "bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "R-1"}))}), nil)
+	want := "You are not allowed to create 'Bank Accounts' (res.partner.bank) records.\n\nThis operation is allowed for the following groups:\n\t- Extra Rights/Contact Creation\n"
+	if f == nil || f.Class != excAccessError || !strings.HasPrefix(f.Message, want) {
+		t.Errorf("a Registrar adding a bank account through its registrant: %v, want AccessError %q", f, want)
+	}
+	if _, f := as(proxy, "res.partner", "create", list(map[string]any{"name": "P", "bank_ids": list(cmd(0, 0, map[string]any{"acc_number": "P-1"}))}), nil); f != nil {
+		t.Errorf("Contact Creation + Registrar cannot add a bank account: %v", f)
+	}
+	for _, tt := range []struct {
+		model, op string
+		uid       int64
+		want      bool
+	}{
+		{"res.partner.bank", "read", registrar, true},
+		{"res.partner.bank", "create", registrar, false},
+		{"res.bank", "write", registrar, false},
+		{"g2p.reg.id", "write", registrar, true},
+		{"res.partner.bank", "create", proxy, true},
+		{"res.bank", "create", proxy, true},
+		{"res.partner", "unlink", proxy, true}, // Contact Creation grants it
+		{"g2p.reg.id", "unlink", proxy, false},
+		{"g2p.id.type", "write", proxy, false},
+		{"gender.type", "read", proxy, true},
+		{"res.users", "write", proxy, false},
+		{"res.users", "write", settings, true},
+		{"g2p.id.type", "write", settings, false},
+		{"g2p.id.type", "write", admin, true},
+	} {
+		if got := may(tt.uid, tt.model, tt.op); got != tt.want {
+			t.Errorf("user %d check_access_rights(%s) on %s = %v, want %v", tt.uid, tt.op, tt.model, got, tt.want)
+		}
+	}
+	_, f = as(proxy, "res.users", "write", list(list(proxy), map[string]any{"name": "Boss"}), nil)
+	if f == nil || !strings.HasPrefix(f.Message, "You are not allowed to modify 'User' (res.users) records.") {
+		t.Errorf("the proxy's user writing res.users: %v, want AccessError", f)
 	}
 }

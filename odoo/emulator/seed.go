@@ -21,13 +21,21 @@ func (s *Server) seed() {
 	put("res.partner", 2, row{"name": "OdooBot", "active": false})
 	put("res.partner", 3, row{"name": "Administrator", "email": "admin@example.com"})
 	put("res.company", companyID, row{"name": "My Company", "partner_id": int64(1), "sequence": int64(10)})
-	put("res.groups", groupInternal, row{"name": "Internal User", "full_name": "User types / Internal User"})
-	put("res.groups", groupPortal, row{"name": "Portal", "full_name": "User types / Portal"})
+	for _, g := range seededGroups {
+		put("res.groups", g.id, row{"name": g.name, "full_name": g.full})
+	}
 	put("res.users", odooBotUID, row{"name": "OdooBot", "login": "__system__", "active": false, "partner_id": int64(2), "groups_id": []int64{groupInternal}})
 	put("res.users", adminUID, row{"name": "Administrator", "login": "admin", "password": "admin", "active": true, "partner_id": int64(3), "groups_id": []int64{groupInternal}})
-	put("ir.model.data", 1, row{"module": "base", "name": "group_user", "model": "res.groups", "res_id": groupInternal})
-	put("ir.model.data", 2, row{"module": "base", "name": "group_portal", "model": "res.groups", "res_id": groupPortal})
+	// Ids 1-3 as before the groups beyond Internal User and Portal came.
 	put("ir.model.data", 3, row{"module": "g2p_registry_membership", "name": "group_membership_kind_head", "model": "g2p.group.membership.kind", "res_id": headKindID})
+	imd := int64(1)
+	for _, g := range seededGroups {
+		if imd == 3 {
+			imd++
+		}
+		put("ir.model.data", imd, row{"module": g.module, "name": g.xmlID, "model": "res.groups", "res_id": g.id})
+		imd++
+	}
 	put("g2p.group.kind", householdKind, row{"name": "Household"})
 	put("g2p.group.kind", familyKind, row{"name": "Family"})
 	put("g2p.group.membership.kind", headKindID, row{"name": "Head", "is_unique": true})

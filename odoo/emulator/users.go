@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,8 +12,18 @@ import (
 type Role string
 
 const (
-	// RoleAdmin has every right (admin, uid 2).
+	// RoleAdmin has every group below (and so every right).
 	RoleAdmin Role = "admin"
+	// RoleProxy is what the README asks for the proxy's technical user:
+	// Internal User, Contact Creation (base.group_partner_manager) and
+	// G2P Registrar.
+	RoleProxy Role = "proxy"
+	// RoleRegistrar is an internal user in G2P Registrar only: it writes
+	// registrants, their ids and phones, but not bank accounts or banks.
+	RoleRegistrar Role = "registrar"
+	// RoleSettings is RoleProxy plus Administration / Settings (which
+	// implies Access Rights): more than the proxy needs.
+	RoleSettings Role = "settings"
 	// RolePortal is a portal user (group base.group_portal): it can log in
 	// but gets AccessError on registrant data (transcripts/08 steps 89-94).
 	RolePortal Role = "portal"
@@ -19,11 +31,69 @@ const (
 	RoleNoGroups Role = "nogroups"
 )
 
-// Group ids of the seeded res.groups (base.group_user, base.group_portal).
+// Seeded res.groups. base.group_user and base.group_portal have the ids of
+// the recorded lab; the others are the emulator's choice.
 const (
-	groupInternal int64 = 1
-	groupPortal   int64 = 10
+	groupInternal       int64 = 1  // base.group_user
+	groupErpManager     int64 = 2  // base.group_erp_manager, "Access Rights"
+	groupSystem         int64 = 3  // base.group_system, "Settings"
+	groupPartnerManager int64 = 8  // base.group_partner_manager, "Contact Creation"
+	groupPortal         int64 = 10 // base.group_portal
+	groupRegistrar      int64 = 20 // g2p_registry_base.group_g2p_registrar
+	groupG2PAdmin       int64 = 21 // g2p_registry_base.group_g2p_admin
 )
+
+// seededGroups are the res.groups rows: id, name, full name (as access
+// faults list them), module and xml id.
+var seededGroups = []struct {
+	id                        int64
+	name, full, module, xmlID string
+}{
+	{groupInternal, "Internal User", "User types / Internal User", "base", "group_user"},
+	{groupPortal, "Portal", "User types / Portal", "base", "group_portal"},
+	{groupErpManager, "Access Rights", "Administration / Access Rights", "base", "group_erp_manager"},
+	{groupSystem, "Settings", "Administration / Settings", "base", "group_system"},
+	{groupPartnerManager, "Contact Creation", "Extra Rights / Contact Creation", "base", "group_partner_manager"},
+	{groupRegistrar, "Registrar", "OpenG2P Module Access / Registrar", "g2p_registry_base", "group_g2p_registrar"},
+	{groupG2PAdmin, "Admin", "OpenG2P Module Access / Admin", "g2p_registry_base", "group_g2p_admin"},
+}
+
+var roleGroups = map[Role][]int64{
+	RoleAdmin:     {groupInternal, groupErpManager, groupSystem, groupPartnerManager, groupRegistrar, groupG2PAdmin},
+	RoleProxy:     {groupInternal, groupPartnerManager, groupRegistrar},
+	RoleRegistrar: {groupInternal, groupRegistrar},
+	RoleSettings:  {groupInternal, groupErpManager, groupSystem, groupPartnerManager, groupRegistrar},
+	RolePortal:    {groupPortal},
+	RoleNoGroups:  {},
+}
+
+// grant is one line of ir.model.access: a group (0: every user) and the
+// operations it allows, among "r" (read), "w" (write), "c" (create) and
+// "u" (unlink).
+type grant struct {
+	group int64
+	ops   string
+}
+
+// modelAccess are the access lines of Odoo 17 base
+// (security/ir.model.access.csv) and the OpenG2P registry modules
+// (reference/original-api-spec.md §5.4) for the models internal users
+// reach; models not listed are readable by everyone and writable with
+// Settings.
+var modelAccess = map[string][]grant{
+	"res.partner":               {{groupInternal, "r"}, {groupPartnerManager, "rwcu"}, {groupRegistrar, "rwc"}, {groupG2PAdmin, "rwcu"}},
+	"res.partner.bank":          {{groupInternal, "r"}, {groupPartnerManager, "rwcu"}},
+	"res.bank":                  {{groupInternal, "r"}, {groupPartnerManager, "rwcu"}, {groupSystem, "rwcu"}},
+	"g2p.reg.id":                {{groupRegistrar, "rwc"}, {groupG2PAdmin, "rwcu"}},
+	"g2p.phone.number":          {{groupRegistrar, "rwc"}, {groupG2PAdmin, "rwcu"}},
+	"g2p.group.membership":      {{groupRegistrar, "rwc"}, {groupG2PAdmin, "rwcu"}},
+	"g2p.id.type":               {{groupRegistrar, "r"}, {groupG2PAdmin, "rwcu"}},
+	"g2p.group.kind":            {{groupRegistrar, "r"}, {groupG2PAdmin, "rwcu"}},
+	"g2p.group.membership.kind": {{groupRegistrar, "r"}, {groupG2PAdmin, "rwcu"}},
+	"gender.type":               {{0, "r"}, {groupG2PAdmin, "rwcu"}},
+	"res.users":                 {{0, "r"}, {groupErpManager, "rwcu"}},
+	"res.groups":                {{groupInternal, "r"}, {groupErpManager, "rwcu"}},
+}
 
 // userTable holds the API keys; users themselves are res.users rows.
 type userTable struct {
@@ -45,15 +115,12 @@ func (s *Server) AddAPIKey(login, key string) {
 }
 
 // AddUser creates a user (res.users and its res.partner) with the groups
-// of role and returns its uid. It panics only if name is empty (a user
-// needs a name, as a contact does).
+// of role and returns its uid. It panics if name is empty (a user needs a
+// name, as a contact does) or role is unknown.
 func (s *Server) AddUser(name, login, password string, role Role) int64 {
-	groups := []int64{groupInternal}
-	switch role {
-	case RolePortal:
-		groups = []int64{groupPortal}
-	case RoleNoGroups:
-		groups = []int64{}
+	groups, ok := roleGroups[role]
+	if !ok {
+		panic(fmt.Sprintf("emulator: AddUser: unknown role %q", role))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -146,9 +213,21 @@ func (s *Server) userRow(uid int64) row {
 	return cloneRow(r)
 }
 
-func userRole(r row) Role {
+// superuser reports whether r is OdooBot or the admin of the recorded lab,
+// who hold every group in Odoo.
+func superuser(r row) bool { return r["id"] == adminUID || r["id"] == odooBotUID }
+
+func userGroups(r row) []int64 {
 	groups, _ := r["groups_id"].([]int64)
-	if r["id"] == adminUID || r["id"] == odooBotUID || containsID(groups, groupInternal) {
+	return groups
+}
+
+// userRole classifies a user for the recorded faults of users outside the
+// internal users (portal, no groups); internal users are RoleAdmin here,
+// their rights come from modelAccess.
+func userRole(r row) Role {
+	groups := userGroups(r)
+	if superuser(r) || containsID(groups, groupInternal) {
 		return RoleAdmin
 	}
 	if containsID(groups, groupPortal) {
@@ -175,13 +254,70 @@ type accessResult struct {
 	empty any
 }
 
+// accessOps are the operations ir.model.access checks per method; methods
+// not listed check none (fields_get, check_access_rights).
+var accessOps = map[string]string{
+	"read": "r", "search": "r", "search_read": "r", "search_count": "r", "name_search": "r", "web_read": "r",
+	"web_search_read": "r", "exists": "r", "default_get": "r", "read_group": "r", "onchange": "r",
+	"write": "w", "action_archive": "w", "action_unarchive": "w", "create": "c", "unlink": "u",
+}
+
+// accessVerbs are the words of Odoo 17's ACL fault per operation.
+var accessVerbs = map[string]string{"r": "access", "w": "modify", "c": "create", "u": "delete"}
+
 // checkAccess emulates the ACLs and record rules that matter for the
-// proxy's user; admin-like users pass.
+// proxy's user: internal users get modelAccess, portal users and users
+// without groups the recorded faults; OdooBot and admin pass.
 func (s *Server) checkAccess(user row, m *model, method string) accessResult {
-	role := userRole(user)
-	if role == RoleAdmin {
+	if superuser(user) {
 		return accessResult{}
 	}
+	if containsID(userGroups(user), groupInternal) {
+		op := accessOps[method]
+		if op == "" || allowed(userGroups(user), m.name, op) {
+			return accessResult{}
+		}
+		return accessResult{fault: accessFault(accessVerbs[op], m.name, m.description, grantingGroups(m.name, op))}
+	}
+	return s.checkOutsiderAccess(user, m, method)
+}
+
+// allowed reports whether one of groups may do op on model.
+func allowed(groups []int64, model, op string) bool {
+	lines, listed := modelAccess[model]
+	if !listed {
+		lines = []grant{{0, "r"}, {groupSystem, "rwcu"}}
+	}
+	for _, g := range lines {
+		if (g.group == 0 || containsID(groups, g.group)) && strings.Contains(g.ops, op) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantingGroups lists the groups that may do op on model, as Odoo's fault
+// does ("\t- Extra Rights/Contact Creation\n", sorted).
+func grantingGroups(model, op string) string {
+	var names []string
+	for _, g := range modelAccess[model] {
+		if g.group == 0 || !strings.Contains(g.ops, op) {
+			continue
+		}
+		for _, sg := range seededGroups {
+			if sg.id == g.group {
+				names = append(names, "\t- "+strings.ReplaceAll(sg.full, " / ", "/")+"\n")
+			}
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, "")
+}
+
+// checkOutsiderAccess gives portal users and users without groups the
+// faults and empty answers recorded in transcripts/08.
+func (s *Server) checkOutsiderAccess(user row, m *model, method string) accessResult {
+	role := userRole(user)
 	write := method == "create" || method == "write" || method == "unlink"
 	name, _ := user["name"].(string)
 	switch m.name {

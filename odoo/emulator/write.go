@@ -290,6 +290,14 @@ func (e *env) applyCommand(m *model, id int64, f *field, co *model, c any) *Faul
 		return nil
 	}
 	targetID, _ := arg(1).(int64)
+	// Lines are created, written and deleted with the caller's rights on
+	// their own model, as Odoo does: a Registrar cannot add bank accounts
+	// through res.partner.
+	if op := map[int64]string{0: "create", 1: "write", 2: "unlink"}[code]; op != "" {
+		if f := e.lineAccess(co, op); f != nil {
+			return f
+		}
+	}
 	switch code {
 	case 0:
 		vals, _ := arg(2).(map[string]any)
@@ -489,4 +497,13 @@ func sortedModelNames(reg registry) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// lineAccess is the caller's right to do method on the lines' model co
+// (nil while seeding and for the emulator's own calls).
+func (e *env) lineAccess(co *model, method string) *Fault {
+	if e.srv == nil || e.user == nil {
+		return nil
+	}
+	return e.srv.checkAccess(e.user, co, method).fault
 }
