@@ -118,6 +118,11 @@ func New(o Options) (*Authenticator, error) {
 		if c.ID == "" {
 			return nil, fmt.Errorf("auth: client %d has no id", i)
 		}
+		if strings.Contains(c.ID, ":") {
+			// Basic could not name it, and it could equal the id of a
+			// token's principal (TokenClientPrefix).
+			return nil, fmt.Errorf("auth: client id %q contains ':'", c.ID)
+		}
 		if _, dup := a.byID[c.ID]; dup {
 			return nil, fmt.Errorf("auth: client id %q is used twice", c.ID)
 		}

@@ -27,7 +27,8 @@ type OIDCOptions struct {
 	// into objects (resource_access.g2p-bank-proxy.roles).
 	ScopeClaim string
 	// ClientIDClaim names the claim that identifies the client in logs
-	// and audit records (default "azp", then client_id, then sub).
+	// and audit records (default "azp", then client_id, then sub), after
+	// TokenClientPrefix.
 	ClientIDClaim string
 	// Algorithms accepted (default: RS256/384/512, PS256/384/512,
 	// ES256/384/512). HMAC and "none" are never accepted: the key set is
@@ -46,6 +47,13 @@ type OIDCOptions struct {
 
 // DefaultAlgorithms are the asymmetric algorithms accepted by default.
 var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+
+// TokenClientPrefix starts the client id of every JWT principal
+// ("oidc:payments"). The provider decides what azp or sub says; without
+// the prefix a token naming a configured client ("full") would share that
+// client's idempotency answers, rate bucket and audit identity. Configured
+// ids cannot contain ':' (New refuses them), so the two never meet.
+const TokenClientPrefix = "oidc:"
 
 // OIDCVerifier verifies JWTs of one OpenID Connect provider. It is safe
 // for concurrent use.
@@ -138,7 +146,7 @@ func (v *OIDCVerifier) Verify(ctx context.Context, token string) (Principal, err
 	if id == "" {
 		return Principal{}, &Error{Scheme: "Bearer", Message: "the token names no client (" + v.o.ClientIDClaim + ", client_id or sub)"}
 	}
-	return Principal{ClientID: id, Scopes: v.scopes(claims), Method: MethodJWT}, nil
+	return Principal{ClientID: TokenClientPrefix + id, Scopes: v.scopes(claims), Method: MethodJWT}, nil
 }
 
 // tokenError turns a parser error into a message that says what is wrong

@@ -161,8 +161,8 @@ func TestOIDCAcceptsValidTokens(t *testing.T) {
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}
-			if p.ClientID != "payment-provider" || p.Method != MethodJWT || len(p.Scopes) != len(tt.scopes) {
-				t.Fatalf("principal = %+v, want payment-provider by jwt with %v", p, tt.scopes)
+			if p.ClientID != "oidc:payment-provider" || p.Method != MethodJWT || len(p.Scopes) != len(tt.scopes) {
+				t.Fatalf("principal = %+v, want oidc:payment-provider by jwt with %v", p, tt.scopes)
 			}
 			for _, s := range tt.scopes {
 				if !p.HasScope(s) {
@@ -301,6 +301,28 @@ func TestAuthenticatorRoutesJWTsToTheVerifier(t *testing.T) {
 	}
 	if p, err := a.Authenticate(context.Background(), "Bearer "+testKey, nil); err != nil || p.ClientID != "demo" {
 		t.Fatalf("API key beside OIDC: %+v, %v", p, err)
+	}
+}
+
+// A token whose azp names a configured client does not become that client:
+// it would otherwise replay that client's idempotent answers (full account
+// numbers included) and be one with it in the audit trail.
+func TestATokenCannotTakeTheIdOfAConfiguredClient(t *testing.T) {
+	keys := testRSAKeys(t)
+	idp := newTestIdP(t)
+	idp.publish("rsa1", keys[0])
+	a, err := New(Options{Clients: []Client{{ID: "demo", Key: testKey}}, Tokens: newTestVerifier(t, idp, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := validClaims()
+	c["azp"] = "demo"
+	p, err := a.Authenticate(context.Background(), "Bearer "+sign(t, jwt.SigningMethodRS256, "rsa1", keys[0], c), nil)
+	if err != nil || p.ClientID != "oidc:demo" {
+		t.Fatalf("principal %+v, %v; want oidc:demo", p, err)
+	}
+	if _, err := New(Options{Clients: []Client{{ID: "oidc:demo", Key: testKey}}}); err == nil {
+		t.Error("a configured client id with ':' was accepted; it could equal a token's client id")
 	}
 }
 

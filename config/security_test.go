@@ -39,6 +39,9 @@ func TestSecurityValidation(t *testing.T) {
 		{"auth.clients[0].secret_hash: must be an argon2id or bcrypt hash", func(c *Config) { c.Auth.Clients[0].SecretHash = "plain-secret" }},
 		{"auth.clients[0].secret_hash: is required", func(c *Config) { c.Auth.Clients[0].SecretHash = "" }},
 		{"auth.clients[0].id: must not contain ':'", func(c *Config) { c.Auth.Clients[0].ID = "a:b" }},
+		{"auth.api_keys[0].id: must not contain ':'", func(c *Config) {
+			c.Auth.APIKeys = []APIKey{{ID: "oidc:payments", Key: "k-0123456789", Scopes: []string{ScopeRegistryRead}}}
+		}},
 		{`auth.clients[0].id: "app" is used twice`, func(c *Config) {
 			c.Auth.APIKeys = []APIKey{{ID: "app", Key: "k-0123456789", Scopes: []string{ScopeRegistryRead}}}
 		}},

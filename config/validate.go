@@ -149,6 +149,8 @@ func (a Auth) validate(v *validator) {
 		switch {
 		case k.ID == "":
 			v.add(at+".id", "is required (it names the client in logs)")
+		case strings.Contains(k.ID, ":"):
+			v.add(at+".id", "must not contain ':' (HTTP Basic separates id and key with it)")
 		case ids[k.ID]:
 			v.add(at+".id", "%q is used twice", k.ID)
 		}

@@ -113,7 +113,7 @@ func TestAuthenticationSchemes(t *testing.T) {
 		{"Bearer secret", "Bearer " + authnSecret, "enrolment"},
 		{"Basic", basicAuth("enrolment", authnSecret), "enrolment"},
 		{"plain demo key", "Bearer " + platformFullKey, "demo"},
-		{"JWT", "Bearer " + signedToken(t, key, nil), "payments"},
+		{"JWT", "Bearer " + signedToken(t, key, nil), "oidc:payments"},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
