@@ -1,6 +1,13 @@
 // Package config holds the typed configuration of g2p-bank-proxy: one YAML
 // file, overridden per key by G2P_PROXY_<SECTION>_<KEY> environment
 // variables, with secrets optionally read from files (*_file keys).
+//
+// A secret with two spellings (odoo.secret / odoo.secret_file,
+// redis.password / redis.password_file) is overridden as a whole: when the
+// environment sets either spelling (not empty), both keys of the file are
+// ignored, so G2P_PROXY_ODOO_SECRET replaces a file's odoo.secret_file and
+// G2P_PROXY_ODOO_SECRET_FILE a file's odoo.secret. Both spellings in the
+// same layer are refused.
 package config
 
 import "time"

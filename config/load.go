@@ -35,6 +35,7 @@ func Load(path string) (*Config, error) {
 	))); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	cfg.preferEnvironmentSecrets()
 	if err := cfg.readSecretFiles(); err != nil {
 		return nil, err
 	}
@@ -44,9 +45,39 @@ func Load(path string) (*Config, error) {
 	return &cfg, nil
 }
 
+// preferEnvironmentSecrets makes a secret set in the environment, in
+// either spelling (inline or *_file), replace the file's, in either
+// spelling: viper merges the two layers key by key, so
+// G2P_PROXY_ODOO_SECRET beside a file's odoo.secret_file would otherwise
+// be "both set", and an environment variable could never override a
+// secret file. An empty variable sets nothing, as everywhere in viper.
+func (c *Config) preferEnvironmentSecrets() {
+	for _, p := range []struct {
+		key          string
+		inline, file *string
+	}{
+		{"odoo.secret", &c.Odoo.Secret, &c.Odoo.SecretFile},
+		{"redis.password", &c.Redis.Password, &c.Redis.PasswordFile},
+	} {
+		inline, file := envSet(p.key), envSet(p.key+"_file")
+		switch {
+		case inline && !file:
+			*p.file = ""
+		case file && !inline:
+			*p.inline = ""
+		}
+	}
+}
+
+// envSet reports whether the environment variable of key (odoo.secret:
+// G2P_PROXY_ODOO_SECRET) is set and not empty.
+func envSet(key string) bool {
+	return os.Getenv(EnvPrefix+"_"+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))) != ""
+}
+
 // readSecretFiles replaces secrets by the content of their *_file key. A
-// secret given both inline and as a file is refused: which one wins would be
-// a guess.
+// secret given both inline and as a file in the same layer (file or
+// environment) is refused: which one wins would be a guess.
 func (c *Config) readSecretFiles() error {
 	var errs []error
 	if c.Odoo.SecretFile != "" {
