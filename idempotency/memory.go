@@ -50,6 +50,13 @@ func (m *Memory) get(key string) (Entry, bool, error) {
 	return e, err == nil, err
 }
 
+// Get implements Store.
+func (m *Memory) Get(_ context.Context, key string) (Entry, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.get(key)
+}
+
 // Put implements Store.
 func (m *Memory) Put(_ context.Context, key string, e Entry, ttl time.Duration) error {
 	v, err := encode(e)

@@ -70,6 +70,19 @@ func (r *Redis) Claim(ctx context.Context, key string, e Entry, ttl time.Duratio
 	return prev, true, claimed == 1, nil
 }
 
+// Get implements Store.
+func (r *Redis) Get(ctx context.Context, key string) (Entry, bool, error) {
+	v, err := r.client.Get(ctx, r.prefix+"idem:"+key).Result()
+	if errors.Is(err, redis.Nil) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("idempotency: redis: %w", err)
+	}
+	e, err := decode(v)
+	return e, err == nil, err
+}
+
 // Put implements Store.
 func (r *Redis) Put(ctx context.Context, key string, e Entry, ttl time.Duration) error {
 	v, err := encode(e)

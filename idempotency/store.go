@@ -73,6 +73,8 @@ type Store interface {
 	// the same fingerprint. It returns the entry the key held before (ok
 	// false if none) and whether the caller now holds the key.
 	Claim(ctx context.Context, key string, e Entry, ttl time.Duration) (prev Entry, ok, claimed bool, err error)
+	// Get returns the entry of key (ok false if none).
+	Get(ctx context.Context, key string) (e Entry, ok bool, err error)
 	// Put replaces the entry of key, keeping it for ttl.
 	Put(ctx context.Context, key string, e Entry, ttl time.Duration) error
 	// Delete forgets key.

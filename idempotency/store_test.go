@@ -177,3 +177,20 @@ func TestRedisLockerGivesUpAndNeverReleasesAnothersLock(t *testing.T) {
 		t.Errorf("lock held by another: err = %v, want ErrLockTimeout", err)
 	}
 }
+
+func TestStoreGet(t *testing.T) {
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		if _, ok, err := s.Get(ctx, "g"); ok || err != nil {
+			t.Fatalf("absent key: ok=%v err=%v", ok, err)
+		}
+		since := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		if err := s.Put(ctx, "g", Entry{State: Unknown, Fingerprint: fp("g"), UnknownSince: since}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		e, ok, err := s.Get(ctx, "g")
+		if err != nil || !ok || e.State != Unknown || e.Fingerprint != fp("g") || !e.UnknownSince.Equal(since) {
+			t.Fatalf("got %+v ok=%v err=%v, want the unknown entry", e, ok, err)
+		}
+	})
+}

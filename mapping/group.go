@@ -24,7 +24,10 @@ type memberDraft struct {
 //
 // If step 2 fails the group and its bank accounts are archived (one write),
 // so neither an orphan group, its accounts nor orphan members remain
-// visible. Otherwise the group is read back with its members. Cost with
+// visible. When the answer of step 1 or 2 is lost and the records cannot be
+// found, the group stays as it is and the error is upstream_outcome_unknown:
+// the repeat of the request finds what was written and completes the group.
+// Otherwise the group is read back with its members. Cost with
 // cached banks and reference data: 3 Odoo calls (2 without members).
 func (r *Registry) CreateGroup(ctx context.Context, req *GroupRequest) (grp Group, err error) {
 	r.withFreshReferences(func() error {
@@ -134,6 +137,12 @@ func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, e
 			memberIDs, err = r.odoo.CreateMany(ctx, modelPartner, vals, odoo.Options{})
 			return err
 		})
+		if e, ok := AsError(err); ok && e.Code == CodeUpstreamOutcomeUnknown {
+			// The members may exist or still be committing: archiving the
+			// group could strand them. The repeat of the request finds
+			// the group and its members (outcome.go) and completes it.
+			return Group{}, err
+		}
 		if err != nil {
 			if cerr := r.compensateGroup(ctx, groupID, len(g.accounts) > 0, err); cerr != nil {
 				return Group{}, cerr
@@ -190,7 +199,7 @@ func (r *Registry) compensateGroup(ctx context.Context, groupID int64, hasAccoun
 			zap.Int64("group_id", groupID), zap.String("client_id", ClientID(ctx)), zap.NamedError("cause", cause), zap.Error(err))
 		return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: cause, Message: fmt.Sprintf(
 			"the group's members could not be created and the group (id %d) could not be archived afterwards: "+
-				"it may exist without its members, active or archived; check GET /group/%d before sending the group again", groupID, groupID)}
+				"it may exist without its members, active or archived (GET /group/%d)", groupID, groupID)}
 	}
 	r.log.Warn("group members failed; the group and its bank accounts were archived", zap.Int64("group_id", groupID),
 		zap.String("client_id", ClientID(ctx)), zap.Error(cause))

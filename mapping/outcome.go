@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -17,20 +18,27 @@ import (
 // reporting a plain failure would make the client repeat it. So the write
 // is resolved before answering: the record is looked up by its natural key
 // and, when found, the write counts as done. Otherwise the error is
-// upstream_outcome_unknown (504), and a retry with the same Idempotency-Key
-// looks again before writing (WithPriorAttempt).
+// upstream_outcome_unknown (504), and the repeat of the request (the proxy
+// recognises it by its Idempotency-Key, or without a key by being the same
+// request) looks again before writing (WithPriorAttempt): it returns the
+// record it finds, answers upstream_outcome_unknown again when the search
+// fails, and writes only when Odoo answers that no such record exists.
 //
-// Natural keys:
-//   - res.partner (registrant create): name, is_group and every
-//     registration id (type and value) of the request, created since the
-//     attempt started;
+// Natural keys, all "created since the attempt started":
+//   - res.partner (registrant create): name, kind (group or individual),
+//     given, family and additional name and birthdate when sent, every
+//     registration id (type and value), phone number and account number of
+//     the request, and the group of a new member; active records only;
 //   - res.partner.bank: the registrant and the sanitized account number
-//     (unique in Odoo, archived rows included);
-//   - res.bank: the name, created since the attempt started;
+//     (unique in Odoo, archived rows included; no time window);
+//   - res.bank: the name;
 //   - a write of plain values: the records already hold those values.
 //
 // "Since the attempt started" trusts the proxy's and Odoo's clocks to agree
-// within outcomeClockSkew.
+// within outcomeClockSkew. What this cannot see: a first attempt that Odoo
+// is still executing when the repeat searches (longer than odoo.timeout +
+// the look-up budget + the client's wait); Odoo's limit_time_real ends such
+// a request.
 
 // outcomeClockSkew widens the creation-time window of a look-up.
 const outcomeClockSkew = time.Minute
@@ -78,59 +86,76 @@ func priorAttempt(ctx context.Context) (time.Time, bool) {
 	return t, ok
 }
 
-// outcomeUnknown is the error of a write that could not be resolved.
+// outcomeUnknown is the error of a write that could not be resolved. The
+// proxy adds what the client should do, which depends on the request.
 func outcomeUnknown(model string, cause error) *Error {
 	return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: cause,
-		Message: fmt.Sprintf("the registry did not confirm the write (%s) and it could not be verified; retry with the same Idempotency-Key", model)}
+		Message: fmt.Sprintf("the registry did not confirm the write (%s) and it could not be verified: it may have been carried out", model)}
 }
 
 func (w *outcomeOdoo) Create(ctx context.Context, model string, vals odoo.Values, o odoo.Options) (int64, error) {
+	ids, err := w.create(ctx, model, []odoo.Values{vals}, func() ([]int64, error) {
+		id, err := w.Odoo.Create(ctx, model, vals, o)
+		return []int64{id}, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+func (w *outcomeOdoo) CreateMany(ctx context.Context, model string, vals []odoo.Values, o odoo.Options) ([]int64, error) {
+	return w.create(ctx, model, vals, func() ([]int64, error) { return w.Odoo.CreateMany(ctx, model, vals, o) })
+}
+
+// create runs send, the create of records vals (one Odoo transaction). A
+// repeat of an attempt whose outcome is unknown first looks for that
+// attempt's records; a lost answer is resolved by looking for them.
+func (w *outcomeOdoo) create(ctx context.Context, model string, vals []odoo.Values, send func() ([]int64, error)) ([]int64, error) {
 	start := time.Now()
 	if since, ok := priorAttempt(ctx); ok {
-		if q, ok := naturalKey(model, vals, since); ok {
-			id, found, err := w.find(ctx, q)
-			if err != nil {
-				// Creating without knowing could make a twin, and the
-				// earlier attempt's outcome is still unknown.
-				return 0, outcomeUnknown(model, err)
-			}
-			if found {
-				w.log.Info("earlier attempt's record found; not creating again", zap.String("model", model), zap.Int64("id", id))
-				return id, nil
-			}
+		keys, ok := naturalKeys(model, vals, since)
+		if !ok {
+			// Creating could make a twin, and nothing can tell.
+			w.log.Warn("repeat of a create whose outcome is unknown; no natural key to look for it", zap.String("model", model))
+			return nil, outcomeUnknown(model, errNoNaturalKey)
+		}
+		ids, found, err := w.findAll(ctx, keys)
+		if err != nil {
+			// Creating without knowing could make a twin, and the
+			// earlier attempt's outcome is still unknown.
+			return nil, outcomeUnknown(model, err)
+		}
+		if found {
+			w.log.Info("earlier attempt's records found; not creating again", zap.String("model", model), zap.Int64s("ids", ids))
+			return ids, nil
 		}
 	}
-	id, err := w.Odoo.Create(ctx, model, vals, o)
+	ids, err := send()
 	if err == nil || !odoo.OutcomeUnknown(err) {
-		return id, err
+		return ids, err
 	}
-	q, ok := naturalKey(model, vals, start)
+	keys, ok := naturalKeys(model, vals, start)
 	if !ok {
 		w.log.Warn("create outcome unknown; no natural key to verify it", zap.String("model", model), zap.Error(err))
-		return 0, outcomeUnknown(model, err)
+		return nil, outcomeUnknown(model, err)
 	}
 	var found bool
 	w.settle(ctx, func(ctx context.Context) (bool, error) {
 		var ferr error
-		id, found, ferr = w.find(ctx, q)
+		ids, found, ferr = w.findAll(ctx, keys)
 		return found, ferr
 	})
 	if !found {
-		w.log.Warn("create outcome unknown; record not found", zap.String("model", model), zap.Error(err))
-		return 0, outcomeUnknown(model, err)
-	}
-	w.log.Warn("create outcome resolved: the record exists", zap.String("model", model), zap.Int64("id", id), zap.Error(err))
-	return id, nil
-}
-
-func (w *outcomeOdoo) CreateMany(ctx context.Context, model string, vals []odoo.Values, o odoo.Options) ([]int64, error) {
-	ids, err := w.Odoo.CreateMany(ctx, model, vals, o)
-	if err != nil && odoo.OutcomeUnknown(err) {
-		w.log.Warn("create outcome unknown", zap.String("model", model), zap.Int("records", len(vals)), zap.Error(err))
+		w.log.Warn("create outcome unknown; records not found", zap.String("model", model), zap.Int("records", len(vals)), zap.Error(err))
 		return nil, outcomeUnknown(model, err)
 	}
-	return ids, err
+	w.log.Warn("create outcome resolved: the records exist", zap.String("model", model), zap.Int64s("ids", ids), zap.Error(err))
+	return ids, nil
 }
+
+// errNoNaturalKey is the cause of an unknown outcome nothing can resolve.
+var errNoNaturalKey = errors.New("the create has no natural key to look for its record")
 
 func (w *outcomeOdoo) Write(ctx context.Context, model string, ids []int64, vals odoo.Values, o odoo.Options) error {
 	err := w.Odoo.Write(ctx, model, ids, vals, o)
@@ -196,6 +221,20 @@ type lookup struct {
 	unique bool // at most one record can match (a SQL constraint)
 }
 
+// naturalKeys builds the look-up of each record of a create, if its model
+// has a natural key that every one of vals carries.
+func naturalKeys(model string, vals []odoo.Values, since time.Time) ([]lookup, bool) {
+	keys := make([]lookup, len(vals))
+	for i, v := range vals {
+		k, ok := naturalKey(model, v, since)
+		if !ok {
+			return nil, false
+		}
+		keys[i] = k
+	}
+	return keys, len(keys) > 0
+}
+
 // naturalKey builds the look-up of a create, if its model has a natural key
 // that vals carry.
 func naturalKey(model string, vals odoo.Values, since time.Time) (lookup, bool) {
@@ -217,37 +256,107 @@ func naturalKey(model string, vals odoo.Values, since time.Time) (lookup, bool) 
 		}
 		return lookup{model: model, domain: odoo.Domain{odoo.Cond("name", "=", n), created}}, true
 	case modelPartner:
-		name, okN := vals["name"].(string)
-		regs := regIDs(vals["reg_ids"])
-		if !okN || len(regs) == 0 {
-			return lookup{}, false
-		}
-		isGroup, _ := vals["is_group"].(bool)
-		d := odoo.Domain{odoo.Cond("name", "=", name), odoo.Cond("is_registrant", "=", true),
-			odoo.Cond("is_group", "=", isGroup), created}
-		for _, r := range regs {
-			d = append(d, odoo.Cond("reg_ids", "any", []any{odoo.Cond("id_type", "=", r.typeID), odoo.Cond("value", "=", r.value)}))
-		}
-		return lookup{model: model, domain: d}, true
+		return partnerKey(vals, created)
 	}
 	return lookup{}, false
 }
 
-// find runs q and returns the newest match. Several matches (the same
+// partnerKey is a registrant's natural key: every value of the request
+// that Odoo stores as sent. Registration ids, phone and account numbers
+// tell registrants apart, exactly (no more and no fewer than the request
+// has); the names and birthdate keep a registrant without them from
+// matching another one.
+func partnerKey(vals odoo.Values, created []any) (lookup, bool) {
+	name, ok := vals["name"].(string)
+	if !ok {
+		return lookup{}, false
+	}
+	isGroup, _ := vals["is_group"].(bool)
+	d := odoo.Domain{odoo.Cond("name", "=", name), odoo.Cond("is_registrant", "=", true),
+		odoo.Cond("is_group", "=", isGroup), odoo.Cond("active", "=", true), created}
+	for _, f := range []string{"given_name", "family_name", "addl_name", "birthdate"} {
+		if v, ok := vals[f].(string); ok {
+			d = append(d, odoo.Cond(f, "=", v))
+		}
+	}
+	for _, r := range regIDs(vals["reg_ids"]) {
+		d = append(d, odoo.Cond("reg_ids", "any", []any{odoo.Cond("id_type", "=", r.typeID), odoo.Cond("value", "=", r.value)}))
+	}
+	children := []struct{ field, key string }{{"reg_ids", "value"}, {"phone_number_ids", "phone_no"}, {"bank_ids", "acc_number"}}
+	for _, c := range children {
+		sent := []any{}
+		for _, v := range createdChildren(vals[c.field]) {
+			if x, ok := v[c.key]; ok {
+				sent = append(sent, x)
+				if c.field != "reg_ids" { // matched with their type above
+					d = append(d, odoo.Cond(c.field, "any", []any{odoo.Cond(c.key, "=", x)}))
+				}
+			}
+		}
+		d = append(d, odoo.Cond(c.field, "not any", []any{odoo.Cond(c.key, "not in", sent)}))
+	}
+	// A new member belongs to the group just created. The field exists only
+	// with the membership module: named only when sent.
+	for _, m := range createdChildren(vals["individual_membership_ids"]) {
+		if g, ok := m["group"]; ok {
+			d = append(d, odoo.Cond("individual_membership_ids", "any", []any{odoo.Cond("group", "=", g)}))
+		}
+	}
+	return lookup{model: modelPartner, domain: d}, true
+}
+
+// findAll looks up the records of one create: found when every key has its
+// own record (ids in the order of keys), not found when none has. Some
+// found and not others cannot come from one transaction; it is reported as
+// an error, so that nothing is created on it.
+func (w *outcomeOdoo) findAll(ctx context.Context, keys []lookup) ([]int64, bool, error) {
+	ids := make([]int64, 0, len(keys))
+	taken := map[int64]bool{}
+	for _, q := range keys {
+		id, found, err := w.find(ctx, q, taken)
+		if err != nil {
+			return nil, false, err
+		}
+		if found {
+			taken[id] = true
+			ids = append(ids, id)
+		}
+	}
+	switch len(ids) {
+	case len(keys):
+		return ids, true, nil
+	case 0:
+		return nil, false, nil
+	}
+	return nil, false, fmt.Errorf("%d of the %d records of one create were found", len(ids), len(keys))
+}
+
+// find runs q and returns the newest match not in taken (two identical
+// records of one batch each get their own). Several matches (the same
 // registrant sent twice within the window by other requests) are logged:
 // the newest is the likeliest to be ours, and creating yet another would
 // only add a twin.
-func (w *outcomeOdoo) find(ctx context.Context, q lookup) (int64, bool, error) {
+func (w *outcomeOdoo) find(ctx context.Context, q lookup, taken map[int64]bool) (int64, bool, error) {
 	inactive := false
-	recs, err := w.Odoo.SearchRead(ctx, q.model, q.domain, []string{"id"}, odoo.Options{Order: "id desc", Limit: 2, ActiveTest: &inactive})
-	if err != nil || len(recs) == 0 {
+	recs, err := w.Odoo.SearchRead(ctx, q.model, q.domain, []string{"id"},
+		odoo.Options{Order: "id desc", Limit: len(taken) + 2, ActiveTest: &inactive})
+	if err != nil {
 		return 0, false, err
 	}
-	if len(recs) > 1 && !q.unique {
-		w.log.Warn("several records match a lost write's natural key; taking the newest",
-			zap.String("model", q.model), zap.Int64("id", recs[0].ID()), zap.Int64("other_id", recs[1].ID()))
+	var free []int64
+	for _, r := range recs {
+		if !taken[r.ID()] {
+			free = append(free, r.ID())
+		}
 	}
-	return recs[0].ID(), true, nil
+	if len(free) == 0 {
+		return 0, false, nil
+	}
+	if len(free) > 1 && !q.unique {
+		w.log.Warn("several records match a lost write's natural key; taking the newest",
+			zap.String("model", q.model), zap.Int64("id", free[0]), zap.Int64("other_id", free[1]))
+	}
+	return free[0], true, nil
 }
 
 type regKey struct {
@@ -257,8 +366,22 @@ type regKey struct {
 
 // regIDs extracts (type, value) from reg_ids create commands [0, 0, vals].
 func regIDs(v any) []regKey {
-	cmds, _ := v.([]any)
 	var out []regKey
+	for _, vals := range createdChildren(v) {
+		t, okT := intValue(vals["id_type"])
+		val, okV := vals["value"].(string)
+		if okT && okV {
+			out = append(out, regKey{t, val})
+		}
+	}
+	return out
+}
+
+// createdChildren returns the values of the create commands [0, 0, vals]
+// of an x2many value.
+func createdChildren(v any) []map[string]any {
+	cmds, _ := v.([]any)
+	var out []map[string]any
 	for _, c := range cmds {
 		cmd, ok := c.([]any)
 		if !ok || len(cmd) != 3 {
@@ -267,11 +390,8 @@ func regIDs(v any) []regKey {
 		if op, _ := intValue(cmd[0]); op != 0 {
 			continue
 		}
-		vals := valuesOf(cmd[2])
-		t, okT := intValue(vals["id_type"])
-		val, okV := vals["value"].(string)
-		if okT && okV {
-			out = append(out, regKey{t, val})
+		if vals := valuesOf(cmd[2]); vals != nil {
+			out = append(out, vals)
 		}
 	}
 	return out
@@ -354,8 +474,8 @@ func holds(r odoo.Record, vals odoo.Values) bool {
 
 // savedButUnread turns the failure of the read-back after a successful
 // write into upstream_outcome_unknown: the client must not take the 5xx for
-// "nothing happened" and write again without its Idempotency-Key (a repeat
-// with the key finds the record). Other errors (nil, not found) pass.
+// "nothing happened" and send another write (the repeat of the request
+// finds the record). Other errors (nil, not found) pass.
 func savedButUnread(what string, id int64, err error) error {
 	e, ok := AsError(err)
 	if !ok {
@@ -371,7 +491,7 @@ func savedButUnread(what string, id int64, err error) error {
 		saved = fmt.Sprintf("the %s was saved (id %d)", what, id)
 	}
 	return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: e,
-		Message: saved + " but could not be read back from the registry; repeat the request with the same Idempotency-Key to get it"}
+		Message: saved + " but could not be read back from the registry"}
 }
 
 // StillUnknown keeps an unknown outcome unknown: when ctx carries an
@@ -392,7 +512,7 @@ func StillUnknown(ctx context.Context, err error) error {
 	switch e.Code {
 	case CodeUpstreamError, CodeUpstreamUnavailable, CodeUpstreamTimeout, CodeUpstreamAuthFailed, CodeUpstreamForbidden:
 		return &Error{Code: CodeUpstreamOutcomeUnknown, Cause: e,
-			Message: "an earlier attempt of this request may have been carried out, and this repeat failed before it could tell (" + e.Message + "); repeat it again with the same Idempotency-Key"}
+			Message: "an earlier attempt of this request may have been carried out, and this repeat failed before it could tell (" + e.Message + ")"}
 	}
 	return err
 }

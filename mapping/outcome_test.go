@@ -195,3 +195,33 @@ func TestRetryWhoseLookupFailsDoesNotCreate(t *testing.T) {
 		t.Errorf("%d creates without knowing whether the first attempt wrote", n)
 	}
 }
+
+// The natural key of a registrant without registration ids is its names,
+// birthdate, phones and accounts: a repeat takes only a registrant with all
+// of them for its own, never a namesake.
+func TestRepeatTakesNoNamesakeForItsEarlierAttempt(t *testing.T) {
+	env := outcomeEnv(t, 200*time.Millisecond)
+	ctx := context.Background()
+	const first = `{"given_name":"Dup","family_name":"Payee","birthdate":"1990-05-01",
+"phone_numbers":[{"phone_no":"+221 77 000 11 22"}],"bank_ids":[{"bank_name":"Banque Test Atlantique","acc_number":"DUP-0001"}]}`
+	orig, err := env.reg.CreateIndividual(ctx, decode[IndividualRequest](t, first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeat := WithPriorAttempt(ctx, time.Now().Add(-time.Second))
+	for _, other := range []string{
+		strings.Replace(first, `,"bank_ids":[{"bank_name":"Banque Test Atlantique","acc_number":"DUP-0001"}]`, "", 1),
+		strings.Replace(first, "DUP-0001", "DUP-0002", 1),
+		strings.Replace(first, "1990-05-01", "1990-05-02", 1),
+		strings.Replace(first, "+221 77 000 11 22", "+221 77 000 11 23", 1),
+	} {
+		ind, err := env.reg.CreateIndividual(repeat, decode[IndividualRequest](t, other))
+		if err != nil || ind.ID == orig.ID {
+			t.Errorf("repeat of %s: id %d (%v), want a new registrant, not %d", other, ind.ID, err, orig.ID)
+		}
+	}
+	ind, err := env.reg.CreateIndividual(repeat, decode[IndividualRequest](t, first))
+	if err != nil || ind.ID != orig.ID {
+		t.Errorf("repeat of the same request: id %d (%v), want the earlier attempt's %d", ind.ID, err, orig.ID)
+	}
+}

@@ -59,7 +59,8 @@ func newIdempotencyKeeper(c config.Idempotency, store idempotency.Store) *idempo
 // idempotency.lease, lapses): the key stays claimable by the same request
 // only, and that retry first looks for the earlier attempt's record
 // (mapping.WithPriorAttempt) instead of writing a twin. Answers that did
-// nothing (401, 403, 408, 429, the other 5xx) free the key.
+// nothing (401, 403, 408, 429, the other 5xx) free the key. Writes without
+// a key: see keylessWrite.
 func (s *Server) idempotency(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
@@ -68,11 +69,7 @@ func (s *Server) idempotency(c *gin.Context) {
 		return
 	}
 	key := c.GetHeader(IdempotencyKeyHeader)
-	if key == "" {
-		c.Next()
-		return
-	}
-	if !validIdempotencyKey(key) {
+	if key != "" && !validIdempotencyKey(key) {
 		s.fail(c, &mapping.Error{Code: mapping.CodeValidationFailed,
 			Message: "Idempotency-Key must be 1 to 255 printable ASCII characters",
 			Fields:  []mapping.FieldError{{Header: IdempotencyKeyHeader, Message: "1 to 255 printable ASCII characters"}}})
@@ -83,16 +80,20 @@ func (s *Server) idempotency(c *gin.Context) {
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	fp := requestFingerprint(c.Request, body)
+	if key == "" {
+		s.keylessWrite(c, fp)
+		return
+	}
 	k := s.idem
 	scoped := mapping.ClientID(c.Request.Context()) + "\x1f" + key
-	fp := requestFingerprint(c.Request, body)
 	start := time.Now()
 	// Store calls outlive a client that hangs up: the entry must be right.
 	sctx := context.WithoutCancel(c.Request.Context())
 	attempt := idempotency.Entry{State: idempotency.InFlight, Fingerprint: fp, UnknownSince: start, LeaseUntil: start.Add(k.lease)}
 	prev, found, claimed, err := k.store.Claim(sctx, scoped, attempt, k.ttl)
 	if err != nil {
-		s.fail(c, &mapping.Error{Code: mapping.CodeUpstreamUnavailable, Message: "the idempotency store is unavailable", Cause: err})
+		s.fail(c, storeUnavailable(err))
 		return
 	}
 	if !claimed {
@@ -101,12 +102,7 @@ func (s *Server) idempotency(c *gin.Context) {
 	}
 	prior := found && !prev.UnknownSince.IsZero()
 	if prior {
-		// An earlier attempt ended without a final answer, or its
-		// instance died while holding the key: it may have written.
-		start = prev.UnknownSince
-		c.Request = c.Request.WithContext(mapping.WithPriorAttempt(c.Request.Context(), start))
-		s.requestLog(c).Info("repeat of a request whose outcome was unknown; its record is looked up before writing",
-			zap.Time("first_attempt", start))
+		start = s.repeatOfUnknown(c, prev.UnknownSince)
 		attempt.UnknownSince = start
 		if err := k.store.Put(sctx, scoped, attempt, k.ttl); err != nil {
 			s.requestLog(c).Warn("idempotency: cannot record the first attempt's start", zap.Error(err))
@@ -116,6 +112,58 @@ func (s *Server) idempotency(c *gin.Context) {
 	c.Writer = rec
 	c.Next()
 	s.settleKey(c, sctx, scoped, fp, start, prior, rec)
+}
+
+// keylessWrite is a write without Idempotency-Key. When its outcome is
+// unknown it is remembered for idempotency.ttl under the client and the
+// request's fingerprint, so that the same request sent again, the usual
+// reaction to a 504, looks for that write before writing instead of making
+// a twin. That one repeat only: once it has a final answer the entry goes,
+// and the next identical request is a new write, as without a key. While
+// the store is unavailable such writes are served without this check.
+func (s *Server) keylessWrite(c *gin.Context, fp string) {
+	k := s.idem
+	// "\x1f\x00": keys are printable, so no client key collides with this.
+	scoped := mapping.ClientID(c.Request.Context()) + "\x1f\x00" + fp
+	sctx := context.WithoutCancel(c.Request.Context())
+	prev, found, err := k.store.Get(sctx, scoped)
+	if err != nil {
+		// Served as any write without key is: the client chose not to
+		// depend on the store; only this safety net is missing.
+		s.requestLog(c).Warn("idempotency store unavailable: a write without key is not checked against an earlier unknown outcome", zap.Error(err))
+	}
+	start := time.Now()
+	prior := found && !prev.UnknownSince.IsZero()
+	if prior {
+		start = s.repeatOfUnknown(c, prev.UnknownSince)
+	}
+	rec := &recordingWriter{ResponseWriter: c.Writer}
+	c.Writer = rec
+	c.Next()
+	switch {
+	case attemptEnded(c, rec, prior) == endedUnknown:
+		err = k.store.Put(sctx, scoped, idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}, k.ttl)
+	case prior:
+		err = k.store.Delete(sctx, scoped)
+	}
+	if err != nil {
+		s.requestLog(c).Error("idempotency: cannot record the outcome of a write without key", zap.Error(err))
+	}
+}
+
+// repeatOfUnknown marks the request as the repeat of an attempt, started
+// at since, that ended without a final answer and may have written: its
+// creates look for that attempt's records first. It returns since.
+func (s *Server) repeatOfUnknown(c *gin.Context, since time.Time) time.Time {
+	c.Request = c.Request.WithContext(mapping.WithPriorAttempt(c.Request.Context(), since))
+	s.requestLog(c).Info("repeat of a request whose outcome was unknown; its record is looked up before writing",
+		zap.Time("first_attempt", since))
+	return since
+}
+
+// storeUnavailable is the error of a failed idempotency store call.
+func storeUnavailable(err error) error {
+	return &mapping.Error{Code: mapping.CodeUpstreamUnavailable, Message: "the idempotency store is unavailable", Cause: err}
 }
 
 // answerRepeat answers a request whose key another attempt holds or held.
@@ -142,23 +190,45 @@ func (s *Server) answerRepeat(c *gin.Context, prev idempotency.Entry, fp string)
 	}
 }
 
+// attemptEnd is what an attempt's answer says about its write.
+type attemptEnd int
+
+const (
+	endedFinal   attemptEnd = iota // an answer to keep and replay
+	endedNothing                   // nothing was written: the key is free again
+	endedUnknown                   // something may have been written
+)
+
+// attemptEnded classifies the answer rec holds. prior says an earlier
+// attempt's outcome is unknown: an answer that did nothing does not settle
+// it.
+func attemptEnded(c *gin.Context, rec *recordingWriter, prior bool) attemptEnd {
+	status := rec.Status()
+	didNothing := status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
+		(status > 500 && !maybeWritten(rec.body.Bytes()))
+	switch {
+	case c.Request.Context().Err() != nil || status >= 500 && !didNothing || (didNothing && prior):
+		return endedUnknown
+	case didNothing:
+		return endedNothing
+	}
+	return endedFinal
+}
+
 // settleKey stores the attempt's answer, or leaves the key claimable.
 // prior says an earlier attempt's outcome is unknown: that stays on record
 // until an answer is final.
 func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, start time.Time, prior bool, rec *recordingWriter) {
 	k := s.idem
-	status := rec.Status()
-	didNothing := status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
-		(status > 500 && !maybeWritten(rec.body.Bytes()))
 	var err error
-	switch {
-	case c.Request.Context().Err() != nil || status >= 500 && !didNothing || (didNothing && prior):
+	switch attemptEnded(c, rec, prior) {
+	case endedUnknown:
 		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}, k.ttl)
-	case didNothing:
+	case endedNothing:
 		err = k.store.Delete(ctx, key)
 	default:
-		resp := &idempotency.Response{Status: status, Header: http.Header{}, Body: rec.body.Bytes()}
+		resp := &idempotency.Response{Status: rec.Status(), Header: http.Header{}, Body: rec.body.Bytes()}
 		for _, h := range replayedHeaders {
 			if v := rec.Header().Values(h); len(v) > 0 {
 				resp.Header[h] = v
@@ -168,7 +238,7 @@ func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, 
 	}
 	if err != nil {
 		// The answer went out; a repeat will get 409 until the lease ends.
-		s.requestLog(c).Error("idempotency: cannot store the outcome", zap.Int("status", status), zap.Error(err))
+		s.requestLog(c).Error("idempotency: cannot store the outcome", zap.Int("status", rec.Status()), zap.Error(err))
 	}
 }
 

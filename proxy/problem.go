@@ -51,8 +51,8 @@ var problemKinds = map[mapping.Code]problemKind{
 	mapping.CodeUpstreamUnavailable: {http.StatusServiceUnavailable, "Registry unavailable", 5},
 	mapping.CodeUpstreamTimeout:     {http.StatusGatewayTimeout, "Registry timeout", 5},
 	mapping.CodeInternal:            {http.StatusInternalServerError, "Internal error", 0},
-	// The write may or may not have happened: retry with the same
-	// Idempotency-Key, which looks the record up before writing again.
+	// The write may or may not have happened: the repeat of the request
+	// looks the record up before writing again (outcomeAdvice).
 	mapping.CodeUpstreamOutcomeUnknown: {http.StatusGatewayTimeout, "Registry outcome unknown", 5},
 	mapping.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency key reused", 0},
 	mapping.CodeIdempotencyInProgress:  {http.StatusConflict, "Request in progress", 1},
@@ -153,6 +153,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case me.Code == mapping.CodeInternal:
 		// Internal messages may name Go types or upstream details.
 		p.Detail = "An internal error occurred; quote the request id when reporting it."
+	case me.Code == mapping.CodeUpstreamOutcomeUnknown:
+		p.Detail += "; " + outcomeAdvice(c)
 	case p.Detail == "":
 		p.Detail = kind.title
 	}
@@ -160,6 +162,17 @@ func (s *Server) fail(c *gin.Context, err error) {
 		p.Errors = append(p.Errors, ProblemField{Pointer: f.Pointer, Parameter: f.Parameter, Header: f.Header, Detail: f.Message})
 	}
 	s.writeProblem(c, p, retryAfter(kind, me))
+}
+
+// outcomeAdvice tells the client of an unknown outcome what is safe to do
+// next; the repeat is recognised by its key, or without one by being the
+// same request (keylessWrite).
+func outcomeAdvice(c *gin.Context) string {
+	if c.GetHeader(IdempotencyKeyHeader) != "" {
+		return "repeat the request with the same Idempotency-Key: the repeat looks for this write before writing again"
+	}
+	return "check whether the record exists before sending another request; this same request sent again unchanged " +
+		"looks for this write before writing again"
 }
 
 // problem answers with a problem of the given code and message: for the
