@@ -37,15 +37,16 @@ type Options struct {
 //
 // Failure policy (the write has already happened in Odoo when its record
 // is appended, so the record must not be lost silently):
-//   - before a write, the proxy calls Ready; when the file cannot be
-//     written (a previous append failed and reopening does not help) the
-//     write is refused with 503 before anything reaches Odoo (fail closed);
+//   - before a write, the proxy calls Ready, which fails while the file
+//     cannot be written (see FileLog: records of earlier failures wait in
+//     memory until they are appended); the write is then refused with 503
+//     before anything reaches Odoo (fail closed), and readiness fails;
 //   - when the append after a write fails, the client still gets the
 //     write's result (the data is in Odoo; an error would invite a
-//     duplicate retry), the whole record is logged at ERROR level (the
-//     log is the record of last resort), Failures counts it, and the
-//     auditor stays unready, so readiness fails and further writes are
-//     refused until the file works again;
+//     duplicate retry), the whole record is logged at ERROR level (a copy
+//     off the machine while it waits), Failures counts it, and the file
+//     log keeps it for a later append, so Ready keeps failing until the
+//     file has every record;
 //   - a note that cannot be posted in Odoo is logged and counted in
 //     NoteFailures; the file stays the authoritative trail.
 type Auditor struct {
@@ -110,6 +111,7 @@ func (a *Auditor) Record(ctx context.Context, r Record) error {
 	if a == nil {
 		return nil
 	}
+	stamp(&r, time.Now)
 	var err error
 	if a.file != nil {
 		var sealed Record
@@ -118,15 +120,22 @@ func (a *Auditor) Record(ctx context.Context, r Record) error {
 		}
 	}
 	fields := []zap.Field{
-		zap.String("request_id", r.RequestID), zap.String("client", r.ClientID), zap.String("action", r.Action),
-		zap.Int64s("registrant_ids", r.RegistrantIDs), zap.Int64s("account_ids", r.AccountIDs),
+		zap.String("record_time", r.Time), zap.String("request_id", r.RequestID), zap.String("client", r.ClientID),
+		zap.String("action", r.Action), zap.Int64s("registrant_ids", r.RegistrantIDs), zap.Int64s("account_ids", r.AccountIDs),
 		zap.Strings("masked_numbers", r.MaskedNumbers), zap.String("outcome", string(r.Outcome)), zap.Int("status", r.Status),
+		zap.String("code", r.Code), zap.String("detail", r.Detail),
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		a.log.Info("audit", append(fields, zap.Int64("seq", r.Seq), zap.String("record_hash", r.Hash))...)
+	case errors.Is(err, ErrRecordKept):
 		a.failures.Add(1)
-		a.log.Error("audit record NOT written to the audit file; this log line is its only copy", append(fields, zap.Error(err))...)
-	} else {
-		a.log.Info("audit", append(fields, zap.Int64("seq", r.Seq))...)
+		a.log.Error("audit record NOT written to the audit file yet: kept in memory until the file takes writes again "+
+			"(writes are refused meanwhile)", append(fields, zap.Error(err))...)
+	default:
+		a.failures.Add(1)
+		a.log.Error("audit record NOT written to the audit file and not kept: this log line is its only copy",
+			append(fields, zap.Error(err))...)
 	}
 	if r.Outcome == OutcomeSuccess && !strings.HasPrefix(r.Action, ActionReadFullPrefix) {
 		a.queueNotes(r)
@@ -187,8 +196,26 @@ func NoteBody(r Record) string {
 	return b.String()
 }
 
-// Failures counts records that could not be appended to the file.
+// Failures counts records that could not be appended to the file when
+// they were made (each was logged at ERROR).
 func (a *Auditor) Failures() int64 { return a.failures.Load() }
+
+// Pending returns how many records wait in memory for the file.
+func (a *Auditor) Pending() int {
+	if a.file == nil {
+		return 0
+	}
+	return a.file.Pending()
+}
+
+// Lost counts records that never reached the file (their ERROR log line
+// is their only copy).
+func (a *Auditor) Lost() int64 {
+	if a.file == nil {
+		return 0
+	}
+	return a.file.Lost()
+}
 
 // NoteFailures counts notes that could not be posted or queued.
 func (a *Auditor) NoteFailures() int64 { return a.noteFailures.Load() }

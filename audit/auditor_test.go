@@ -67,13 +67,17 @@ func TestAuditorPostsNotesForSuccessfulWritesOnly(t *testing.T) {
 	}
 }
 
+// The file cannot take the record of a write already done in Odoo: the
+// whole record is logged at ERROR and kept, and the auditor is unready
+// (writes refused) until the kept record is in the file.
 func TestAuditorLogsARecordItCannotWriteAndTurnsUnready(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.jsonl")
+	path := filepath.Join(t.TempDir(), "a.jsonl")
 	file, err := OpenFile(path, FileOptions{Sync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	disk := &fullDisk{}
+	disk.install(file)
 	core, logs := observer.New(zapcore.InfoLevel)
 	notes := &fakeNotes{fail: true}
 	a := New(Options{File: file, Notes: notes}, zap.New(core))
@@ -81,26 +85,59 @@ func TestAuditorLogsARecordItCannotWriteAndTurnsUnready(t *testing.T) {
 	if err := a.Ready(); err != nil {
 		t.Fatalf("Ready before any failure: %v", err)
 	}
-	file.f.Close() // writes fail from now on
+	disk.on = true
+	rec := sampleRecord(0)
+	rec.Code, rec.Detail = "conflict", "the account ****4242 is already registered"
+	if err := a.Record(context.Background(), rec); err == nil {
+		t.Fatal("Record succeeded on a full disk")
+	}
+	if a.Failures() != 1 || a.Pending() != 1 || a.Lost() != 0 {
+		t.Errorf("Failures %d, Pending %d, Lost %d; want 1, 1, 0", a.Failures(), a.Pending(), a.Lost())
+	}
+	lost := logs.FilterMessageSnippet("NOT written").All()
+	if len(lost) != 1 || lost[0].Level != zapcore.ErrorLevel || !strings.Contains(lost[0].Message, "kept in memory") {
+		t.Fatalf("error log = %+v, want one ERROR line saying the record is kept", lost)
+	}
+	got := lost[0].ContextMap()
+	for k, want := range map[string]any{"request_id": "req-a", "client": "enrolment-app", "action": rec.Action,
+		"outcome": "success", "status": int64(201), "code": "conflict", "detail": rec.Detail} {
+		if got[k] != want {
+			t.Errorf("logged %s = %v, want %v", k, got[k], want)
+		}
+	}
+	if got["record_time"] == "" || got["masked_numbers"] == nil {
+		t.Errorf("logged record lacks its time or numbers: %v", got)
+	}
+	// However often it is asked, the auditor stays unready while the disk
+	// is full (reopening the file is no proof that it takes writes).
+	for range 3 {
+		if err := a.Ready(); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Ready on a full disk = %v, want ErrUnavailable", err)
+		}
+	}
+	disk.on = false
+	if err := a.Ready(); err != nil {
+		t.Fatalf("Ready once the disk has room: %v", err)
+	}
+	if recs := readRecords(t, path); len(recs) != 1 || recs[0].RequestID != "req-a" || recs[0].Time != got["record_time"] {
+		t.Errorf("file after recovery: %+v; want the kept record with the time it was logged with", recs)
+	}
+}
+
+func TestAuditorSaysWhenTheLogLineIsTheOnlyCopy(t *testing.T) {
+	file, err := OpenFile(filepath.Join(t.TempDir(), "a.jsonl"), FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.InfoLevel)
+	a := New(Options{File: file}, zap.New(core))
+	file.Close()
 	if err := a.Record(context.Background(), sampleRecord(0)); err == nil {
 		t.Fatal("Record succeeded on a closed file")
 	}
-	if a.Failures() != 1 {
-		t.Errorf("Failures = %d, want 1", a.Failures())
-	}
-	lost := logs.FilterMessageSnippet("NOT written").All()
-	if len(lost) != 1 || lost[0].Level != zapcore.ErrorLevel || lost[0].ContextMap()["request_id"] != "req-a" {
-		t.Fatalf("error log = %+v, want the whole record at ERROR", lost)
-	}
-	// The path now names a directory: reopening fails, so writes must be
-	// refused before they reach Odoo.
-	file.path = dir
-	if err := a.Ready(); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Ready = %v, want ErrUnavailable", err)
-	}
-	file.path = path
-	if err := a.Ready(); err != nil {
-		t.Errorf("Ready once the file can be reopened: %v", err)
+	lost := logs.FilterMessageSnippet("its only copy").All()
+	if len(lost) != 1 || lost[0].Level != zapcore.ErrorLevel || a.Lost() != 1 || a.Failures() != 1 {
+		t.Errorf("logs %+v, Lost %d, Failures %d", logs.All(), a.Lost(), a.Failures())
 	}
 }
 

@@ -3,9 +3,12 @@ package audit
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -131,31 +134,304 @@ func TestOpenFileRefusesADamagedTail(t *testing.T) {
 	}
 }
 
-// A failed append marks the log failed until Probe manages to reopen the
-// file; the chain stays intact across the failure.
-func TestAppendFailureIsStickyUntilProbeReopens(t *testing.T) {
+// fullDisk makes a FileLog's writes fail with ENOSPC while it is on; with
+// partial set, half of each line is written first (a write cut short).
+type fullDisk struct {
+	on, partial bool
+}
+
+func (d *fullDisk) install(l *FileLog) {
+	l.write = func(f *os.File, line []byte) (int, error) {
+		if !d.on {
+			return f.Write(line)
+		}
+		if d.partial {
+			n, _ := f.Write(line[:len(line)/2])
+			return n, syscall.ENOSPC
+		}
+		return 0, syscall.ENOSPC
+	}
+}
+
+// verifyFile runs Verify on the file at path and fails the test unless it
+// is intact.
+func verifyFile(t *testing.T, path string) Summary {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := Verify(f)
+	if err != nil {
+		t.Fatalf("Verify %s: %v", path, err)
+	}
+	return s
+}
+
+func readRecords(t *testing.T, path string) []Record {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Record
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		r, err := parseLine(bytes.TrimSuffix(line, []byte("\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// A full disk (the file still opens, writes fail): the failed records are
+// kept, the log stays failed however often it is probed, and once the
+// disk has room the kept records are appended in order before new ones.
+func TestFullDiskKeepsRecordsAndStaysFailedUntilTheyAreWritten(t *testing.T) {
+	for _, partial := range []bool{false, true} {
+		t.Run(fmt.Sprintf("partial=%v", partial), func(t *testing.T) {
+			path, _ := writeLog(t, 1)
+			l, err := OpenFile(path, FileOptions{Sync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			disk := &fullDisk{on: true, partial: partial}
+			disk.install(l)
+			for i := 1; i <= 2; i++ {
+				if _, err := l.Append(sampleRecord(i)); !errors.Is(err, ErrRecordKept) || !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("append %d on a full disk: %v, want ENOSPC and the record kept", i, err)
+				}
+				if err := l.Probe(); err == nil {
+					t.Fatalf("probe after failed append %d succeeded", i)
+				}
+			}
+			if l.Pending() != 2 {
+				t.Errorf("Pending = %d, want 2", l.Pending())
+			}
+			if s := verifyFile(t, path); s.Records != 1 {
+				t.Errorf("the file holds %d records after the failures, want the 1 from before", s.Records)
+			}
+
+			disk.on = false
+			if err := l.Probe(); err != nil {
+				t.Fatalf("probe once the disk has room: %v", err)
+			}
+			r, err := l.Append(sampleRecord(3))
+			if err != nil || r.Seq != 4 {
+				t.Fatalf("append after recovery: %+v, %v; want seq 4", r, err)
+			}
+			recs := readRecords(t, path)
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.RequestID)
+			}
+			if want := []string{"req-a", "req-b", "req-c", "req-d"}; !slices.Equal(got, want) {
+				t.Errorf("records in the file %v, want %v (kept ones in order, then the new one)", got, want)
+			}
+			if recs[1].Time == "" || recs[1].Time > recs[3].Time {
+				t.Errorf("a kept record carries the time it was made: %q, then %q", recs[1].Time, recs[3].Time)
+			}
+			if s := verifyFile(t, path); s.Records != 4 || l.Pending() != 0 {
+				t.Errorf("after recovery: %+v, pending %d", s, l.Pending())
+			}
+		})
+	}
+}
+
+func TestAppendBoundsTheKeptRecords(t *testing.T) {
+	path, _ := writeLog(t, 0)
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := &fullDisk{on: true}
+	disk.install(l)
+	for i := range maxPending {
+		if _, err := l.Append(sampleRecord(i)); !errors.Is(err, ErrRecordKept) {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if _, err := l.Append(sampleRecord(0)); err == nil || errors.Is(err, ErrRecordKept) {
+		t.Fatalf("append past the bound: %v, want an error without ErrRecordKept", err)
+	}
+	if l.Pending() != maxPending || l.Lost() != 1 {
+		t.Errorf("Pending %d, Lost %d; want %d and 1", l.Pending(), l.Lost(), maxPending)
+	}
+	// Closing while the disk is still full: the kept records never reach
+	// the file, and Close says so.
+	if err := l.Close(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d records never reached", maxPending)) {
+		t.Errorf("Close = %v", err)
+	}
+	if l.Lost() != maxPending+1 {
+		t.Errorf("Lost after Close = %d", l.Lost())
+	}
+}
+
+// When the descriptor goes bad (here: closed under the log), the next
+// attempt reopens the path and the chain stays intact.
+func TestABadDescriptorIsReopened(t *testing.T) {
 	path, _ := writeLog(t, 1)
 	l, err := OpenFile(path, FileOptions{Sync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	l.f.Close() // the disk goes away under the open file
-	if _, err := l.Append(sampleRecord(1)); err == nil {
-		t.Fatal("append to a closed file succeeded")
+	l.f.Close()
+	if r, err := l.Append(sampleRecord(1)); err != nil || r.Seq != 2 {
+		t.Fatalf("append after the descriptor went bad: %+v, %v", r, err)
 	}
-	if _, err := l.Append(sampleRecord(2)); err == nil {
-		t.Fatal("append after a failure succeeded without a probe")
+	if s := verifyFile(t, path); s.Records != 2 {
+		t.Errorf("Verify = %+v", s)
+	}
+}
+
+// logrotate moves the file (create mode), deletes it, or empties it in
+// place (copytruncate): the next record goes to the file at the path, which
+// starts with a continuation record linking it to the previous file.
+func TestRotatedFileContinuesTheChain(t *testing.T) {
+	for _, rotate := range []struct {
+		name string
+		do   func(path string) error
+		kept bool // the previous file still exists (as path.1) to verify
+	}{
+		{"moved", func(path string) error { return os.Rename(path, path+".1") }, true},
+		{"deleted", os.Remove, false},
+		{"emptied in place", func(path string) error { return os.Truncate(path, 0) }, false},
+	} {
+		t.Run(rotate.name, func(t *testing.T) {
+			path, _ := writeLog(t, 0)
+			l, err := OpenFile(path, FileOptions{Sync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			last, err := l.Append(sampleRecord(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rotate.do(path); err != nil {
+				t.Fatal(err)
+			}
+			r, err := l.Append(sampleRecord(1))
+			if err != nil || r.Seq != 3 {
+				t.Fatalf("append after rotation: %+v, %v; want seq 3 (after the continuation record)", r, err)
+			}
+			recs := readRecords(t, path)
+			if len(recs) != 2 || recs[0].Action != ActionContinue || recs[0].Prev != last.Hash || recs[0].Seq != 2 ||
+				!strings.Contains(recs[0].Detail, last.Hash) || recs[1].RequestID != "req-b" {
+				t.Fatalf("new file: %+v", recs)
+			}
+			s := verifyFile(t, path)
+			if s.ContinuesFrom != last.Hash || s.FirstSeq != 2 || s.LastSeq != 3 || s.Records != 2 {
+				t.Errorf("Verify of the new file = %+v, want it to continue from %s", s, last.Hash)
+			}
+			if rotate.kept {
+				if old := verifyFile(t, path+".1"); old.LastHash != last.Hash || old.Records != 1 {
+					t.Errorf("Verify of the old file = %+v", old)
+				}
+			}
+		})
+	}
+}
+
+// The directory goes away: the record is kept and the log is failed until
+// the path can be written again; the new file then continues the chain.
+func TestMissingDirectoryFailsUntilItIsBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "audit.jsonl")
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	first, err := l.Append(sampleRecord(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(sampleRecord(1)); !errors.Is(err, ErrRecordKept) {
+		t.Fatalf("append without a directory: %v", err)
+	}
+	if err := l.Probe(); err == nil {
+		t.Fatal("probe succeeded without a directory")
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	if err := l.Probe(); err != nil {
-		t.Fatalf("probe: %v", err)
+		t.Fatalf("probe with the directory back: %v", err)
 	}
-	if r, err := l.Append(sampleRecord(3)); err != nil || r.Seq != 2 {
-		t.Fatalf("append after probe: %+v, %v; want seq 2", r, err)
+	recs := readRecords(t, path)
+	if len(recs) != 2 || recs[0].Action != ActionContinue || recs[0].Prev != first.Hash || recs[1].RequestID != "req-b" {
+		t.Errorf("new file: %+v", recs)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	if s, err := Verify(f); err != nil || s.Records != 2 {
-		t.Errorf("Verify = %+v, %v", s, err)
+}
+
+// A continuation record that cannot be written (the new file's disk is
+// full) is written first once the disk has room, before the kept records.
+func TestContinuationRecordIsRetried(t *testing.T) {
+	path, _ := writeLog(t, 0)
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(sampleRecord(0)); err != nil {
+		t.Fatal(err)
+	}
+	disk := &fullDisk{}
+	disk.install(l)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	disk.on = true
+	if _, err := l.Append(sampleRecord(1)); !errors.Is(err, ErrRecordKept) {
+		t.Fatalf("append: %v", err)
+	}
+	if err := l.Probe(); err == nil {
+		t.Fatal("probe succeeded on a full disk")
+	}
+	disk.on = false
+	if err := l.Probe(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readRecords(t, path)
+	if len(recs) != 2 || recs[0].Action != ActionContinue || recs[1].RequestID != "req-b" {
+		t.Errorf("new file: %+v", recs)
+	}
+	verifyFile(t, path)
+}
+
+// Someone puts another chain at the path: the log refuses to mix chains.
+func TestForeignFileAtThePathIsRefused(t *testing.T) {
+	other, _ := writeLog(t, 2)
+	path, _ := writeLog(t, 0)
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(sampleRecord(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(sampleRecord(1)); !errors.Is(err, ErrRecordKept) || !strings.Contains(err.Error(), "does not continue") {
+		t.Fatalf("append over a foreign file: %v", err)
+	}
+	if s := verifyFile(t, path); s.Records != 2 {
+		t.Errorf("the foreign file was written to: %+v", s)
 	}
 }

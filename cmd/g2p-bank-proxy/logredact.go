@@ -15,8 +15,9 @@ import (
 type redactingCore struct{ zapcore.Core }
 
 // unredacted fields hold identifiers the service makes itself (hex request
-// ids look like numbers but must stay greppable).
-var unredacted = map[string]bool{"request_id": true}
+// ids and audit hashes look like numbers but must stay greppable; an audit
+// record's time must match the file's).
+var unredacted = map[string]bool{"request_id": true, "record_time": true, "record_hash": true, "last_hash": true}
 
 func (c redactingCore) With(fields []zapcore.Field) zapcore.Core {
 	return redactingCore{c.Core.With(redactFields(fields))}

@@ -99,8 +99,26 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: OK, %d records, last hash %s\n", path, s.Records, s.LastHash)
+	printSummary(stdout, path, s)
 	return nil
+}
+
+// printSummary reports an intact file with what an operator compares
+// elsewhere: records cut off the end, or a whole previous file, leave no
+// trace in the file itself.
+func printSummary(w io.Writer, path string, s audit.Summary) {
+	if s.Records == 0 {
+		fmt.Fprintf(w, "%s: OK, empty\n", path)
+		return
+	}
+	fmt.Fprintf(w, "%s: OK, %d records (seq %d to %d)\n", path, s.Records, s.FirstSeq, s.LastSeq)
+	if s.ContinuesFrom != "" {
+		fmt.Fprintf(w, "  continues a previous audit file: its first record follows seq %d, hash %s\n"+
+			"  (that must be the last record of the previous file: check it with audit verify)\n", s.FirstSeq-1, s.ContinuesFrom)
+	}
+	fmt.Fprintf(w, "  last record: seq %d, hash %s\n"+
+		"  (records cut off the end leave a valid chain: compare with a copy kept off this machine, e.g. the shipped audit log lines)\n",
+		s.LastSeq, s.LastHash)
 }
 
 // errAuditTampered makes audit verify exit 1 after its report.
@@ -116,7 +134,7 @@ func newAuditor(c config.Audit, client *odoo.Client, m *proxy.Metrics, log *zap.
 	}
 	o := audit.Options{}
 	if c.File != "" {
-		f, err := audit.OpenFile(c.File, audit.FileOptions{Sync: c.Fsync})
+		f, err := audit.OpenFile(c.File, audit.FileOptions{Sync: c.Fsync, Log: log.Named("audit")})
 		if err != nil {
 			return nil, err
 		}
@@ -131,8 +149,14 @@ func newAuditor(c config.Audit, client *odoo.Client, m *proxy.Metrics, log *zap.
 	if m != nil {
 		m.Registry().MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "g2p_proxy", Name: "audit_write_failures_total",
-				Help: "Audit records that could not be appended to audit.file (each was logged at ERROR instead)."},
+				Help: "Audit records that could not be appended to audit.file when made (each was logged at ERROR)."},
 				func() float64 { return float64(a.Failures()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "g2p_proxy", Name: "audit_pending_records",
+				Help: "Audit records waiting in memory for audit.file; writes are refused while any wait."},
+				func() float64 { return float64(a.Pending()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "g2p_proxy", Name: "audit_records_lost_total",
+				Help: "Audit records that never reached audit.file (their ERROR log line is their only copy)."},
+				func() float64 { return float64(a.Lost()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "g2p_proxy", Name: "audit_note_failures_total",
 				Help: "Audit notes that could not be posted in Odoo (logged)."},
 				func() float64 { return float64(a.NoteFailures()) }),

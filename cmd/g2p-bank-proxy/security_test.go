@@ -78,7 +78,8 @@ func TestAuditVerify(t *testing.T) {
 	}
 	l.Close()
 	code, out, errOut := runCLI("audit", "verify", path)
-	if code != 0 || !strings.Contains(out, "OK, 3 records") {
+	if code != 0 || !strings.Contains(out, "OK, 3 records (seq 1 to 3)") || !strings.Contains(out, "last record: seq 3, hash ") ||
+		strings.Contains(out, "continues") {
 		t.Fatalf("intact file: exit %d, %q %q", code, out, errOut)
 	}
 	data, _ := os.ReadFile(path)
@@ -92,5 +93,37 @@ func TestAuditVerify(t *testing.T) {
 		if code, _, _ := runCLI(args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// A file the proxy started after the previous one was rotated away
+// verifies, and the output names the hash it continues from, so that an
+// operator can match it with the previous file's last record.
+func TestAuditVerifyOfARotatedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := audit.OpenFile(path, audit.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rec := audit.Record{ClientID: "app", Action: "POST /individual", Outcome: audit.OutcomeSuccess, Status: 200}
+	last, err := l.Append(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(rec); err != nil {
+		t.Fatal(err)
+	}
+	_, old, _ := runCLI("audit", "verify", path+".1")
+	code, out, errOut := runCLI("audit", "verify", path)
+	if code != 0 || !strings.Contains(out, "OK, 2 records (seq 2 to 3)") ||
+		!strings.Contains(out, "continues a previous audit file: its first record follows seq 1, hash "+last.Hash) {
+		t.Fatalf("rotated file: exit %d, %q %q", code, out, errOut)
+	}
+	if !strings.Contains(old, "last record: seq 1, hash "+last.Hash) {
+		t.Errorf("the previous file's output does not show the hash to match: %q", old)
 	}
 }
