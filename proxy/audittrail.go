@@ -158,7 +158,10 @@ func (g *accountGuard) record(c *gin.Context, status int, body []byte, found dis
 	if status >= 400 {
 		var p ProblemDetail
 		if json.Unmarshal(body, &p) == nil {
-			r.Code, r.Detail = p.Code, p.Detail
+			// The detail may quote Odoo, whose text can hold any number
+			// (not only the request's, masked above): the record keeps
+			// none in full.
+			r.Code, r.Detail = p.Code, mapping.RedactNumbers(p.Detail)
 		}
 	}
 	// The error, if any, is logged with the whole record by the auditor;

@@ -178,6 +178,25 @@ func TestGuardAuditsWritesWithTheirOutcome(t *testing.T) {
 	}
 }
 
+// An error detail quoting a number the request did not carry (Odoo's text
+// about another account) is kept in the audit record with that number
+// masked.
+func TestGuardAuditRecordMasksNumbersInTheDetail(t *testing.T) {
+	gs := newGuardServer(t)
+	const other = "SN06SN0101520000001234567890"
+	gs.group.POST("/registrants/:id/bank-accounts", func(c *gin.Context) {
+		gs.fail(c, &mapping.Error{Code: mapping.CodeValidationFailed, Message: "The IBAN " + other + " of DIALLO AMINA is invalid"})
+	})
+	gs.do(t, "POST", gs.cfg.Server.BasePath+"/test/registrants/12/bank-accounts", platformFullKey, strings.NewReader(`{"acc_number":"`+fullNumber1+`"}`))
+	recs := gs.records(t)
+	if len(recs) != 1 || recs[0].Detail != "The IBAN ****7890 of DIALLO AMINA is invalid" {
+		t.Fatalf("records %+v, want the refused write with the other number masked in its detail", recs)
+	}
+	if data, _ := os.ReadFile(gs.auditPath); strings.Contains(string(data), "1234567890") {
+		t.Errorf("the audit file holds a full number:\n%s", data)
+	}
+}
+
 // When the audit file cannot be written, writes are refused before the
 // handler (and so Odoo) is reached; reads go on.
 func TestGuardRefusesWritesWhileTheAuditTrailIsDown(t *testing.T) {
