@@ -56,7 +56,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "PASS  configuration %s\n", *path)
-	client, err := odoo.New(odooConfig(cfg.Odoo), zap.NewNop())
+	oc, err := odooConfig(cfg.Odoo)
+	if err != nil {
+		return err
+	}
+	client, err := odoo.New(oc, zap.NewNop())
 	if err != nil {
 		return err
 	}

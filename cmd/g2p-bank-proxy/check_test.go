@@ -1,7 +1,13 @@
 package main
 
 import (
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +95,40 @@ func TestCheckNeedsAConfig(t *testing.T) {
 	code, _, errOut := runCLI("check")
 	if code != exitUsage || !strings.Contains(errOut, "check needs --config FILE") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// check uses odoo.ca_file as serve does: an Odoo behind TLS with a private
+// CA fails without the CA file and passes with it.
+func TestCheckTrustsTheConfiguredCAFile(t *testing.T) {
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedEmpty})
+	target, err := url.Parse(emu.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(target))
+	front.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	front.StartTLS()
+	t.Cleanup(front.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeCheckConfig(t, front.URL, "admin")
+	code, out, _ := runCLI("check", "--config", path)
+	if code != exitError || !strings.Contains(out, "FAIL  Odoo reachable at "+front.URL) {
+		t.Fatalf("without the CA file: exit %d, output:\n%s", code, out)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCA := strings.Replace(string(text), "  auth_backoff: 0s\n", "  auth_backoff: 0s\n  ca_file: "+ca+"\n", 1)
+	if err := os.WriteFile(path, []byte(withCA), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("check", "--config", path)
+	if code != exitOK || !strings.Contains(out, "PASS  Odoo reachable at "+front.URL) {
+		t.Fatalf("with the CA file: exit %d, output:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

@@ -26,12 +26,10 @@ func main() {
 // and the HTTP server from a validated configuration. It makes no network
 // call.
 func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
-	oc := odooConfig(cfg.Odoo)
-	tlsCfg, err := config.TLSClientConfig(cfg.Odoo.CAFile)
+	oc, err := odooConfig(cfg.Odoo)
 	if err != nil {
-		return nil, fmt.Errorf("odoo.%w", err)
+		return nil, err
 	}
-	oc.TLS = tlsCfg
 	metrics := newMetrics(cfg.Metrics, &oc)
 	client, err := odoo.New(oc, log)
 	if err != nil {
@@ -62,7 +60,14 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 		Auditor: auditor}, log)
 }
 
-func odooConfig(c config.Odoo) odoo.Config {
+// odooConfig is the Odoo client configuration of every command that talks
+// to Odoo (serve, check), TLS included, so that check tests what serve
+// will do.
+func odooConfig(c config.Odoo) (odoo.Config, error) {
+	tlsCfg, err := config.TLSClientConfig(c.CAFile)
+	if err != nil {
+		return odoo.Config{}, fmt.Errorf("odoo.%w", err)
+	}
 	return odoo.Config{
 		URL:            c.URL,
 		DB:             c.DB,
@@ -76,7 +81,8 @@ func odooConfig(c config.Odoo) odoo.Config {
 		AuthBackoff:    c.AuthBackoff,
 		Retry:          odoo.RetryPolicy{Attempts: c.RetryAttempts},
 		Breaker:        breakerPolicy(c),
-	}
+		TLS:            tlsCfg,
+	}, nil
 }
 
 // newLogger builds the zap logger log.level and log.format ask for, writing
