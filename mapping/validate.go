@@ -186,16 +186,32 @@ func idLabel(typeName string) string {
 	return typeName + " ID"
 }
 
-// phoneKey compares phone numbers ignoring formatting: "+221 77-123" equals
-// "+22177123".
+// phoneKey is what phone numbers are compared by, in a request and against
+// a registrant's stored phones: the digits, with a "+" before the first one
+// or the international call prefix "00" both meaning that a country code
+// follows. "+221 77 123 45 67", "(+221) 771234567" and "0022177 1234567"
+// are one phone. A national spelling ("77 123 45 67") stays another phone
+// than the international one: the registrant's country, hence the code to
+// add, is not known. The number is stored as the client sent it.
 func phoneKey(s string) string {
-	var b strings.Builder
+	var digits strings.Builder
+	international := false
 	for _, r := range s {
-		if r == '+' || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
+		switch {
+		case r == '+' && digits.Len() == 0:
+			international = true
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
 		}
 	}
-	return b.String()
+	d := digits.String()
+	if rest, ok := strings.CutPrefix(d, "00"); ok && !international {
+		d, international = rest, true
+	}
+	if international {
+		return "+" + d
+	}
+	return d
 }
 
 func (v *validator) phones(items []PhoneNumberRequest, ptr string, d *registrantDraft) {
