@@ -32,9 +32,12 @@
 //     After 5 failed logins from one IP address authenticate answers false
 //     for 60 seconds even with the right password, like Odoo's login
 //     cooldown (Options.NoLoginCooldown turns it off).
-//     Server.AddAPIKey adds API keys; Server.AddUser adds portal or
-//     group-less users whose calls get the recorded AccessError texts
-//     (check_access_rights answers accordingly).
+//     Server.AddAPIKey adds API keys; Server.AddUser adds users by role:
+//     internal users get Odoo 17's and OpenG2P's access lines through their
+//     groups (Contact Creation, G2P Registrar, Settings, ...; lines written
+//     through a parent need their own model's right), portal and
+//     group-less users the recorded AccessError texts; check_access_rights
+//     answers accordingly.
 //
 // # Models
 //
