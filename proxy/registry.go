@@ -37,17 +37,18 @@ const totalCountHeader = "X-Total-Count"
 func (s *Server) registerRegistryRoutes(g *gin.RouterGroup) {
 	read := s.requireScope(config.ScopeRegistryRead)
 	write := s.requireScope(config.ScopeRegistryWrite)
+	accounts := s.requireAccountsWrite // when the body carries bank_ids
 	for _, p := range []string{"/individual", "/individual/"} {
-		g.POST(p, write, s.createIndividual)
+		g.POST(p, write, accounts, s.createIndividual)
 	}
 	g.GET("/individual", read, s.searchIndividuals)
 	g.GET("/individual/:id", read, s.getIndividual)
-	g.PUT("/update_individual", write, s.updateIndividuals)
+	g.PUT("/update_individual", write, accounts, s.updateIndividuals)
 	for _, p := range []string{"/get_individual_ids", "/get_ids"} {
 		g.GET(p, read, s.individualIDs)
 	}
 	for _, p := range []string{"/group", "/group/"} {
-		g.POST(p, write, s.createGroup)
+		g.POST(p, write, accounts, s.createGroup)
 	}
 	g.GET("/group", read, s.searchGroups)
 	g.GET("/group/:id", read, s.getGroup)

@@ -81,3 +81,76 @@ func TestEveryRouteRequiresItsScope(t *testing.T) {
 		}
 	}
 }
+
+// accountsBodies holds, for every registry:write route, a body that carries
+// bank accounts somewhere: the test below fails when such a route is added
+// without one.
+var accountsBodies = map[string]string{
+	"POST /individual":       `{"bank_ids":[{"acc_number":"1"}]}`,
+	"POST /individual/":      `{"bank_ids":[{"acc_number":"1"}]}`,
+	"PUT /update_individual": `[{"updateId":"1","bank_ids":[{"acc_number":"1"}]}]`,
+	"POST /group":            `{"members":[{"bank_ids":[{"acc_number":"1"}]}]}`,
+	"POST /group/":           `{"bank_ids":[{"acc_number":"1"}]}`,
+}
+
+// A registry write that carries bank_ids adds or moves bank accounts, so
+// it needs bank_accounts:write as well as registry:write.
+func TestRegistryWritesWithBankAccountsNeedTheAccountsScope(t *testing.T) {
+	ts := newPlatformServer(t, Deps{Accounts: unusedAccounts{}})
+	authn, err := newAuthenticator(config.Auth{APIKeys: []config.APIKey{
+		{ID: "registry", Key: "registry-write-only", Scopes: []string{config.ScopeRegistryWrite}},
+		{ID: "both", Key: "registry-and-accounts", Scopes: []string{config.ScopeRegistryWrite, config.ScopeBankAccountsWrite}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.sec.authn = authn
+	for route, scope := range routeScopes {
+		if scope != config.ScopeRegistryWrite {
+			continue
+		}
+		body, ok := accountsBodies[route]
+		if !ok {
+			t.Errorf("registry write %s has no body with bank_ids in accountsBodies", route)
+			continue
+		}
+		method, path, _ := strings.Cut(route, " ")
+		path = ts.cfg.Server.BasePath + path
+		t.Run(route, func(t *testing.T) {
+			r := ts.do(t, method, path, "registry-write-only", strings.NewReader(body), "Content-Type", "application/json")
+			requirePlatformProblem(t, r, http.StatusForbidden, "forbidden")
+			if !strings.Contains(r.problem.Detail, config.ScopeBankAccountsWrite) {
+				t.Errorf("detail %q does not name %s", r.problem.Detail, config.ScopeBankAccountsWrite)
+			}
+			empty := `{"bank_ids":[]}`
+			if method == "PUT" {
+				empty = `[{"updateId":"1","bank_ids":[]}]`
+			}
+			for key, b := range map[string]string{"registry-and-accounts": body, "registry-write-only": empty} {
+				if got := ts.do(t, method, path, key, strings.NewReader(b), "Content-Type", "application/json"); got.Code == http.StatusUnauthorized || got.Code == http.StatusForbidden {
+					t.Errorf("%s with %s: status %d, want the handler to run", key, b, got.Code)
+				}
+			}
+		})
+	}
+}
+
+func TestCarriesKeyFindsBankIDsAtAnyDepth(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"bank_ids":[{"acc_number":"1"}]}`:                  true,
+		`{"members":[{"kind":[],"bank_ids":[{}]}]}`:          true,
+		`[{"updateId":"1"},{"updateId":"2","bank_ids":[1]}]`: true,
+		`{"Bank_IDs":[{}]}`:                                  true,
+		"\uFEFF" + `{"bank_ids":[{}]}`:                       true,
+		`{"n":1e400,"bank_ids":[{}]}`:                        true,
+		`{"bank_ids":"x"}`:                                   true,
+		`{"bank_ids":[]}`:                                    false,
+		`{"bank_ids":null}`:                                  false,
+		`{"name":"bank_ids"}`:                                false,
+		`{"bank_ids":[{}]`:                                   false, // refused by the handler anyway
+	} {
+		if got := carriesKey([]byte(body), "bank_ids"); got != want {
+			t.Errorf("carriesKey(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
