@@ -181,7 +181,7 @@ func TestValidateMessages(t *testing.T) {
 		{"odoo.secret: is required (set odoo.secret or odoo.secret_file; an API key is preferred)", func(c *Config) { c.Odoo.Secret = "" }},
 		{`odoo.protocol: must be xmlrpc or jsonrpc, got "grpc"`, func(c *Config) { c.Odoo.Protocol = "grpc" }},
 		{"odoo.timeout: must be a positive duration (e.g. 30s)", func(c *Config) { c.Odoo.Timeout = 0 }},
-		{"server.write_timeout: must be longer than odoo.timeout (1m0s)", func(c *Config) { c.Odoo.Timeout = time.Minute }},
+		{"server.write_timeout: must be at least odoo.timeout + registry.outcome_lookup + 1s (1m0s + 3s + 1s)", func(c *Config) { c.Odoo.Timeout = time.Minute }},
 		{"odoo.connect_timeout: must be a positive duration (e.g. 5s)", func(c *Config) { c.Odoo.ConnectTimeout = 0 }},
 		{"odoo.lang: is required (e.g. en_US)", func(c *Config) { c.Odoo.Lang = "" }},
 		{"odoo.max_conns: must be at least 1", func(c *Config) { c.Odoo.MaxConns = 0 }},

@@ -52,6 +52,18 @@ func (r *Redis) readPasswordFile() error {
 	return nil
 }
 
+// AnswerMargin is what a request keeps of server.write_timeout, after its
+// deadline and its outcome look-up, to write its answer.
+const AnswerMargin = time.Second
+
+// RequestDeadline is how long a request may work: a write whose Odoo answer
+// is lost at that moment still has registry.outcome_lookup to look for its
+// record and AnswerMargin to answer before server.write_timeout cuts the
+// connection (the client would get no answer at all).
+func (c *Config) RequestDeadline() time.Duration {
+	return c.Server.WriteTimeout - c.Registry.OutcomeLookup - AnswerMargin
+}
+
 func (c *Config) validateReliability(v *validator) {
 	o := c.Odoo
 	if o.RetryAttempts < 1 {

@@ -40,6 +40,11 @@ func TestReliabilityKeysAreValidated(t *testing.T) {
 		{func(c *Config) { c.Registry.OutcomeLookup = 0 }, "registry.outcome_lookup"},
 		{func(c *Config) { c.Idempotency.TTL = 0 }, "idempotency.ttl"},
 		{func(c *Config) { c.Idempotency.Lease = time.Second }, "idempotency.lease: must be at least server.write_timeout"},
+		// A stalled write answered after the connection is cut: no answer.
+		{func(c *Config) {
+			c.Server.WriteTimeout, c.Odoo.Timeout, c.Registry.OutcomeLookup = 5*time.Second, 2*time.Second, 3*time.Second
+		},
+			"server.write_timeout: must be at least odoo.timeout + registry.outcome_lookup + 1s (2s + 3s + 1s)"},
 		{func(c *Config) { c.Redis.Addr = "redis" }, "redis.addr"},
 		{func(c *Config) { c.Redis.Addr, c.Redis.LockTTL = "redis:6379", 10*time.Second }, "redis.lock_ttl"},
 	} {

@@ -31,10 +31,12 @@ func (c *Config) Validate() error {
 	c.validateReliability(v)
 	c.Metrics.validate(v, c.Server.Listen)
 	c.Limits.validate(v)
-	if c.Server.WriteTimeout > 0 && c.Odoo.Timeout > 0 && c.Server.WriteTimeout <= c.Odoo.Timeout {
-		// The connection would be cut before a slow Odoo call's error
-		// could be answered: the client would see no response at all.
-		v.add("server.write_timeout", "must be longer than odoo.timeout (%s)", c.Odoo.Timeout)
+	if c.Server.WriteTimeout > 0 && c.Odoo.Timeout > 0 && c.Registry.OutcomeLookup > 0 && c.RequestDeadline() < c.Odoo.Timeout {
+		// The connection would be cut before a write that waited out a
+		// stalled Odoo call and looked for its record could be answered:
+		// the client would see no response at all.
+		v.add("server.write_timeout", "must be at least odoo.timeout + registry.outcome_lookup + %s (%s + %s + %s)",
+			AnswerMargin, c.Odoo.Timeout, c.Registry.OutcomeLookup, AnswerMargin)
 	}
 	if len(v.problems) == 0 {
 		return nil

@@ -208,7 +208,7 @@ func attemptEnded(c *gin.Context, rec *recordingWriter, prior bool) attemptEnd {
 		status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
 		(status > 500 && !maybeWritten(rec.body.Bytes()))
 	switch {
-	case c.Request.Context().Err() != nil || status >= 500 && !didNothing || (didNothing && prior):
+	case clientGone(c.Request.Context()) || status >= 500 && !didNothing || (didNothing && prior):
 		return endedUnknown
 	case didNothing:
 		return endedNothing

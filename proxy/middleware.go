@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -36,6 +38,25 @@ func (s *Server) requestIDMiddleware(c *gin.Context) {
 	c.Set(ctxRequestID, id)
 	c.Header(RequestIDHeader, id)
 	c.Next()
+}
+
+// deadline gives the request's context its deadline
+// (config.RequestDeadline): every Odoo call and wait of the request ends by
+// then, so its answer, a 504 included, goes out before server.write_timeout
+// cuts the connection. A request ended by its deadline is still answered;
+// only one whose client went away is not (clientGone).
+func (s *Server) deadline(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestDeadline())
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}
+
+// clientGone reports whether the client closed the connection: net/http
+// cancels the request's context then, where the deadline ends it with
+// context.DeadlineExceeded.
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // saneRequestID accepts 1..128 characters of [A-Za-z0-9._:-]: enough for

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -118,7 +119,7 @@ func (f ProblemField) MarshalJSON() ([]byte, error) {
 // context error is converted by mapping.FromOdoo; anything else is a 500
 // whose cause is logged and never shown.
 func (s *Server) fail(c *gin.Context, err error) {
-	if c.Request.Context().Err() != nil && errors.Is(err, c.Request.Context().Err()) {
+	if clientGone(c.Request.Context()) && errors.Is(err, context.Canceled) {
 		// The client went away: nobody reads the answer; 499 marks it in
 		// the access log as nginx does.
 		s.requestLog(c).Info("client closed the request", zap.Error(err))

@@ -40,6 +40,7 @@ type relOptions struct {
 	store         idempotency.Store
 	locker        mapping.Locker
 	outcomeLookup time.Duration
+	cfg           func(*config.Config) // adjusts the proxy's configuration
 }
 
 type relHarness struct {
@@ -85,6 +86,9 @@ func newRelHarness(t testing.TB, o relOptions) *relHarness {
 	lookup := o.outcomeLookup
 	if lookup == 0 {
 		lookup = 2 * time.Second
+	}
+	if o.cfg != nil {
+		o.cfg(cfg)
 	}
 	resolving := mapping.ResolveOutcomes(client, lookup, log)
 	reg := mapping.NewRegistry(resolving, mapping.RegistryOptions{OutcomeLookup: lookup, BankLocker: o.locker}, log)
@@ -433,5 +437,41 @@ func TestRepeatAfterADeadInstanceLooksForItsWrite(t *testing.T) {
 	}
 	if h.srv.CallsTo("res.partner", "create") != creates || countPartners(t, h.client, "2000000051") != 1 {
 		t.Error("the repeat created a twin of the dead attempt's registrant")
+	}
+}
+
+// A slow Odoo: every call takes 0.9s, within odoo.timeout, but a create
+// makes several calls. The answer (504) must still reach the client before
+// server.write_timeout cuts the connection ("Empty reply from server").
+func TestStalledOdooIsAnsweredBeforeTheWriteTimeout(t *testing.T) {
+	h := newRelHarness(t, relOptions{odoo: odoo.Config{Timeout: time.Second}, outcomeLookup: time.Second,
+		cfg: func(c *config.Config) {
+			c.Server.WriteTimeout, c.Odoo.Timeout, c.Registry.OutcomeLookup = 3*time.Second, time.Second, time.Second
+		}})
+	if _, err := h.client.Authenticate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	onObject(h.srv, "", "", always(emulator.Injected{Delay: 900 * time.Millisecond}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- h.server.Serve(ctx, ln) }()
+	t.Cleanup(func() { stop(); <-served })
+	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/v1/registry/individual",
+		strings.NewReader(individualBody("2000000071", "STALL-1")))
+	req.Header.Set("Authorization", "Bearer "+relKeyA)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("no answer (%v); want a 504 before the connection is cut", err)
+	}
+	defer resp.Body.Close()
+	var p ProblemDetail
+	_ = json.NewDecoder(resp.Body).Decode(&p)
+	if resp.StatusCode != 504 || !strings.HasPrefix(p.Code, "upstream_") {
+		t.Errorf("%d %+v, want a 504 problem", resp.StatusCode, p)
 	}
 }

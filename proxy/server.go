@@ -132,7 +132,7 @@ func (s *Server) routes() *gin.Engine {
 	if s.deps.Metrics != nil {
 		e.Use(s.deps.Metrics.observeHTTP) // first: its latency covers the other middleware
 	}
-	e.Use(s.requestIDMiddleware, s.accessLog, s.recovery, s.cors, s.limitBody)
+	e.Use(s.requestIDMiddleware, s.deadline, s.accessLog, s.recovery, s.cors, s.limitBody)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 
