@@ -44,7 +44,7 @@ func (s *Server) registerAccountRoutes(g *gin.RouterGroup, svc AccountsService) 
 	g.GET("/registrants/:id/bank-accounts/:account_id", read, h.get)
 	g.PATCH("/registrants/:id/bank-accounts/:account_id", write, h.update)
 	g.DELETE("/registrants/:id/bank-accounts/:account_id", write, h.archive)
-	g.GET("/bank-accounts", read, h.feed)
+	g.GET("/bank-accounts", read, s.requireScopeForParam("acc_number", config.ScopeBankAccountsReadFull), h.feed)
 	g.GET("/banks", read, h.banks)
 }
 

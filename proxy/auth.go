@@ -38,6 +38,20 @@ func (s *Server) requireScope(scope string) gin.HandlerFunc {
 	}
 }
 
+// requireScopeForParam refuses the query parameter param (403) to
+// clients without scope. The feed's acc_number filter is one: it answers
+// whether a full number exists, which a client that sees only the last
+// four characters must not be able to ask, guess after guess.
+func (s *Server) requireScopeForParam(param, scope string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, sent := c.GetQuery(param); sent && !hasScope(c, scope) {
+			s.problem(c, mapping.CodeForbidden, "the query parameter "+param+" needs the scope "+scope)
+			return
+		}
+		c.Next()
+	}
+}
+
 // requireAccountsWrite guards the registry writes (POST /individual,
 // POST /group, PUT /update_individual): a body that carries bank accounts
 // (bank_ids with anything in it, at any depth: the registrant, a group
