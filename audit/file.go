@@ -39,6 +39,7 @@ import (
 type FileLog struct {
 	path string
 	sync bool
+	key  []byte // nil: plain SHA-256 chain
 	now  func() time.Time
 	log  *zap.Logger
 	// write writes one line: (*os.File).Write, replaced in tests to fail.
@@ -73,6 +74,10 @@ var errClosed = errors.New("audit: the file is closed")
 type FileOptions struct {
 	// Sync fsyncs every record before Append returns (recommended).
 	Sync bool
+	// Key, when set, seals records with HMAC-SHA256 instead of SHA-256, so
+	// that whoever can edit the file cannot recompute the chain without
+	// it. A file is keyed from its first record or not at all.
+	Key []byte
 	// Log receives the file's own events: rotation followed, kept records
 	// appended late. Nil: none.
 	Log *zap.Logger
@@ -80,10 +85,11 @@ type FileOptions struct {
 
 // OpenFile opens (or creates, mode 0600) the audit file at path and
 // continues its chain. It fails when the file cannot be opened for
-// appending or its last record is not intact: the proxy must not start
-// writing after a tampered or cut tail (run `audit verify` to see why).
+// appending or its last record is not intact (with a key: not sealed with
+// that key): the proxy must not start writing after a tampered or cut tail
+// (run `audit verify` to see why).
 func OpenFile(path string, o FileOptions) (*FileLog, error) {
-	l := &FileLog{path: path, sync: o.Sync, now: time.Now, log: o.Log, write: (*os.File).Write}
+	l := &FileLog{path: path, sync: o.Sync, key: o.Key, now: time.Now, log: o.Log, write: (*os.File).Write}
 	if l.log == nil {
 		l.log = zap.NewNop()
 	}
@@ -102,8 +108,15 @@ func (l *FileLog) openPath() (*os.File, Record, int64, error) {
 	if err != nil {
 		return nil, Record{}, 0, fmt.Errorf("audit: open %s: %w", l.path, err)
 	}
-	last, size, err := lastRecord(f)
-	if err != nil {
+	last, size, err := lastRecord(f, l.key)
+	switch {
+	case errors.Is(err, ErrKeyNeeded):
+		f.Close()
+		return nil, Record{}, 0, fmt.Errorf("audit: %s is keyed: set audit.hmac_key_file, or start a new file", l.path)
+	case errors.Is(err, errUnkeyed):
+		f.Close()
+		return nil, Record{}, 0, fmt.Errorf("audit: %s: %w; a file is keyed from its first record: move it away to start a keyed one", l.path, err)
+	case err != nil:
 		f.Close()
 		return nil, Record{}, 0, fmt.Errorf("audit: %s: %w (run: g2p-bank-proxy audit verify %s)", l.path, err, l.path)
 	}
@@ -119,7 +132,7 @@ const maxLine = 4 << 20
 
 // lastRecord returns the file's last record (zero for an empty file) and
 // the file size. It reads only the tail.
-func lastRecord(f *os.File) (Record, int64, error) {
+func lastRecord(f *os.File, key []byte) (Record, int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return Record{}, 0, err
@@ -140,7 +153,7 @@ func lastRecord(f *os.File) (Record, int64, error) {
 	if i := bytes.LastIndexByte(line, '\n'); i >= 0 {
 		line = line[i+1:]
 	}
-	r, err := parseLine(line)
+	r, err := parseLine(line, key)
 	if err != nil {
 		return Record{}, 0, fmt.Errorf("the last record: %w", err)
 	}
@@ -268,7 +281,7 @@ var errTooLarge = errors.New("audit: the record exceeds the line limit")
 // Called with mu held.
 func (l *FileLog) writeRecord(r Record) (Record, error) {
 	r.Seq, r.Prev = l.seq+1, l.prev
-	line := r.seal()
+	line := r.seal(l.key)
 	if len(line) > maxLine {
 		return Record{}, fmt.Errorf("%w (%d bytes, limit %d)", errTooLarge, len(line), maxLine)
 	}
@@ -355,6 +368,9 @@ type Summary struct {
 	// logs, a ticket, another host): records cut off the end leave a
 	// valid, shorter chain that only such a copy shows.
 	LastHash string
+	// Keyed: the records are sealed with HMAC-SHA256 and were checked
+	// with the key.
+	Keyed bool
 }
 
 // Verify reads an audit file from r and checks every line: it must be an
@@ -364,7 +380,11 @@ type Summary struct {
 // first broken line as a *TamperError. Removing records from the end
 // leaves a valid, shorter chain: compare Summary.LastHash with a copy
 // kept elsewhere for that.
-func Verify(r io.Reader) (Summary, error) {
+//
+// With a key, every record must be sealed with it (a plain one is what
+// someone without the key would write); without one, a keyed record
+// stops the check with ErrKeyNeeded.
+func Verify(r io.Reader, key []byte) (Summary, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var s Summary
 	for n := 1; ; n++ {
@@ -378,7 +398,10 @@ func Verify(r io.Reader) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		rec, err := parseLine(line[:len(line)-1])
+		rec, err := parseLine(line[:len(line)-1], key)
+		if errors.Is(err, ErrKeyNeeded) {
+			return s, fmt.Errorf("line %d: %w", n, err)
+		}
 		if err != nil {
 			return s, &TamperError{Line: n, Reason: err.Error()}
 		}
@@ -394,7 +417,7 @@ func Verify(r io.Reader) (Summary, error) {
 				"record seq %d does not follow the line before (seq %d): a line before it was deleted, inserted or moved", rec.Seq, s.LastSeq)}
 		}
 		if n == 1 {
-			s.FirstSeq = rec.Seq
+			s.FirstSeq, s.Keyed = rec.Seq, rec.MAC != ""
 		}
 		s.Records++
 		s.LastSeq, s.LastHash = rec.Seq, rec.Hash

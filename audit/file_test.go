@@ -60,7 +60,7 @@ func TestAppendedRecordsVerify(t *testing.T) {
 	}
 	f, _ := os.Open(path)
 	defer f.Close()
-	s, err := Verify(f)
+	s, err := Verify(f, nil)
 	if err != nil || s.Records != 4 || s.LastHash != r.Hash {
 		t.Fatalf("Verify = %+v, %v; want 4 records ending with %s", s, err, r.Hash)
 	}
@@ -78,12 +78,12 @@ func TestVerifyFindsTheFirstTamperedLine(t *testing.T) {
 	edited := bytes.Replace(lines[2], []byte(`"status":201`), []byte(`"status":200`), 1)
 	// An attacker who recomputes the edited line's hash still breaks the
 	// link from the next line.
-	resealed, err := parseLine(bytes.TrimSuffix(lines[2], []byte("\n")))
+	resealed, err := parseLine(bytes.TrimSuffix(lines[2], []byte("\n")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resealed.Status = 200
-	resealedLine := resealed.seal()
+	resealedLine := resealed.seal(nil)
 	tests := []struct {
 		name string
 		file []byte
@@ -104,7 +104,7 @@ func TestVerifyFindsTheFirstTamperedLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Verify(bytes.NewReader(tt.file))
+			_, err := Verify(bytes.NewReader(tt.file), nil)
 			var te *TamperError
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v, want a TamperError", err)
@@ -114,7 +114,7 @@ func TestVerifyFindsTheFirstTamperedLine(t *testing.T) {
 			}
 		})
 	}
-	if s, err := Verify(bytes.NewReader(join(lines...))); err != nil || s.Records != 5 {
+	if s, err := Verify(bytes.NewReader(join(lines...)), nil); err != nil || s.Records != 5 {
 		t.Errorf("the untouched file: %+v, %v", s, err)
 	}
 }
@@ -162,7 +162,7 @@ func verifyFile(t *testing.T, path string) Summary {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s, err := Verify(f)
+	s, err := Verify(f, nil)
 	if err != nil {
 		t.Fatalf("Verify %s: %v", path, err)
 	}
@@ -180,7 +180,7 @@ func readRecords(t *testing.T, path string) []Record {
 		if len(line) == 0 {
 			continue
 		}
-		r, err := parseLine(bytes.TrimSuffix(line, []byte("\n")))
+		r, err := parseLine(bytes.TrimSuffix(line, []byte("\n")), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,5 +433,92 @@ func TestForeignFileAtThePathIsRefused(t *testing.T) {
 	}
 	if s := verifyFile(t, path); s.Records != 2 {
 		t.Errorf("the foreign file was written to: %+v", s)
+	}
+}
+
+// With a key the chain is sealed with HMAC-SHA256: whoever edits the file
+// cannot recompute it without the key, and a file is keyed from its first
+// record or not at all.
+func TestKeyedChain(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := OpenFile(path, FileOptions{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := l.Append(sampleRecord(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	data, _ := os.ReadFile(path)
+	lines := bytes.SplitAfter(data, []byte("\n"))[:3]
+	if !bytes.Contains(lines[0], []byte(`"mac":"hmac-sha256"`)) {
+		t.Fatalf("first line %s: want it keyed", lines[0])
+	}
+	verify := func(file []byte, key []byte) (Summary, error) { return Verify(bytes.NewReader(file), key) }
+	if s, err := verify(data, key); err != nil || !s.Keyed || s.Records != 3 {
+		t.Errorf("Verify with the key = %+v, %v", s, err)
+	}
+	if _, err := verify(data, nil); !errors.Is(err, ErrKeyNeeded) {
+		t.Errorf("Verify without the key = %v, want ErrKeyNeeded", err)
+	}
+
+	// An edit resealed, with the rest of the chain, by someone without the
+	// key: as a plain chain, or with a guessed key.
+	edited, err := parseLine(bytes.TrimSuffix(lines[1], []byte("\n")), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited.Status = 200
+	for name, reseal := range map[string][]byte{"plain": nil, "guessed key": []byte("guessed-guessed-guessed-guessed-")} {
+		first, err := parseLine(bytes.TrimSuffix(lines[0], []byte("\n")), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := []Record{first, edited, {}}
+		if rest[2], err = parseLine(bytes.TrimSuffix(lines[2], []byte("\n")), key); err != nil {
+			t.Fatal(err)
+		}
+		var forged []byte
+		prev := genesis
+		for _, r := range rest {
+			r.Prev = prev
+			forged = append(forged, r.seal(reseal)...)
+			prev = r.Hash
+		}
+		var te *TamperError
+		if _, err := verify(forged, key); !errors.As(err, &te) || te.Line != 1 {
+			t.Errorf("%s reseal: Verify = %v, want tampering at line 1", name, err)
+		}
+	}
+	if _, err := verify(data, []byte("another-key-another-key-another-")); err == nil {
+		t.Error("Verify with another key passed")
+	}
+
+	for name, o := range map[string]FileOptions{"no key": {}, "another key": {Key: []byte("another-key-another-key-another-")}} {
+		if _, err := OpenFile(path, o); err == nil {
+			t.Errorf("OpenFile of the keyed file with %s succeeded", name)
+		}
+	}
+	plain, _ := writeLog(t, 1)
+	if _, err := OpenFile(plain, FileOptions{Key: key}); err == nil || !strings.Contains(err.Error(), "keyed from its first record") {
+		t.Errorf("OpenFile of a plain file with a key = %v", err)
+	}
+	l, err = OpenFile(path, FileOptions{Key: key})
+	if err != nil {
+		t.Fatalf("reopening with the key: %v", err)
+	}
+	defer l.Close()
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(sampleRecord(3)); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := os.ReadFile(path)
+	if s, err := verify(rotated, key); err != nil || !s.Keyed || s.ContinuesFrom == "" {
+		t.Errorf("Verify of the rotated keyed file = %+v, %v", s, err)
 	}
 }

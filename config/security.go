@@ -81,6 +81,9 @@ type Audit struct {
 	File string `mapstructure:"file"`
 	// Fsync flushes every record to disk before the response is sent.
 	Fsync bool `mapstructure:"fsync"`
+	// HMACKeyFile, when set, holds the key that seals the chain with
+	// HMAC-SHA256 (read by the audit wiring; audit verify --key-file).
+	HMACKeyFile string `mapstructure:"hmac_key_file"`
 	// OdooNotes posts a note in the chatter of each written registrant.
 	OdooNotes bool `mapstructure:"odoo_notes"`
 }

@@ -77,7 +77,7 @@ func TestFullAuditDiskRefusesWritesUntilTheRecordsAreWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := audit.Verify(bytes.NewReader(data))
+	s, err := audit.Verify(bytes.NewReader(data), nil)
 	if err != nil || s.Records != 2 || strings.Count(string(data), `"action":"POST /individual","registrant_ids":[`) != 2 {
 		t.Errorf("audit file after recovery (%+v, %v):\n%s", s, err, data)
 	}

@@ -25,7 +25,7 @@ Usage:
   g2p-bank-proxy demo [--listen ADDR] [--api-key KEY] [--emulator-listen ADDR]
   g2p-bank-proxy check --config FILE
   g2p-bank-proxy hash-secret [--generate] < SECRET_FILE
-  g2p-bank-proxy audit verify FILE
+  g2p-bank-proxy audit verify [--key-file KEY] FILE
   g2p-bank-proxy version
 
 Commands:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -68,13 +69,14 @@ func runHashSecret(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// runAudit runs the audit sub-commands: verify FILE.
+// runAudit runs the audit sub-commands: verify [--key-file KEY] FILE.
 func runAudit(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "Usage: g2p-bank-proxy audit verify FILE")
+		fmt.Fprintln(stderr, "Usage: g2p-bank-proxy audit verify [--key-file KEY] FILE")
 		return errUsage
 	}
-	fs := newFlagSet("audit verify", "audit verify FILE", stderr)
+	fs := newFlagSet("audit verify", "audit verify [--key-file KEY] FILE", stderr)
+	keyFile := fs.String("key-file", "", "the audit.hmac_key_file the proxy sealed the records with")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -85,16 +87,26 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	var key []byte
+	if *keyFile != "" {
+		var err error
+		if key, err = readAuditKey(*keyFile); err != nil {
+			return err
+		}
+	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	s, err := audit.Verify(f)
+	s, err := audit.Verify(f, key)
 	if te := (*audit.TamperError)(nil); errors.As(err, &te) {
 		fmt.Fprintf(stdout, "%s: TAMPERED at %v; the %d records before it are intact\n", path, te, s.Records)
 		return errAuditTampered
+	}
+	if errors.Is(err, audit.ErrKeyNeeded) {
+		return fmt.Errorf("%s: %w: give it with --key-file", path, err)
 	}
 	if err != nil {
 		return err
@@ -111,7 +123,11 @@ func printSummary(w io.Writer, path string, s audit.Summary) {
 		fmt.Fprintf(w, "%s: OK, empty\n", path)
 		return
 	}
-	fmt.Fprintf(w, "%s: OK, %d records (seq %d to %d)\n", path, s.Records, s.FirstSeq, s.LastSeq)
+	keyed := ""
+	if s.Keyed {
+		keyed = ", sealed with the key"
+	}
+	fmt.Fprintf(w, "%s: OK, %d records (seq %d to %d)%s\n", path, s.Records, s.FirstSeq, s.LastSeq, keyed)
 	if s.ContinuesFrom != "" {
 		fmt.Fprintf(w, "  continues a previous audit file: its first record follows seq %d, hash %s\n"+
 			"  (that must be the last record of the previous file: check it with audit verify)\n", s.FirstSeq-1, s.ContinuesFrom)
@@ -124,17 +140,46 @@ func printSummary(w io.Writer, path string, s audit.Summary) {
 // errAuditTampered makes audit verify exit 1 after its report.
 var errAuditTampered = errors.New("the audit file is not intact")
 
+// minAuditKeyLen is the shortest audit key accepted (openssl rand -hex 32
+// gives 64 characters).
+const minAuditKeyLen = 32
+
+// readAuditKey reads the HMAC key of the audit chain (audit.hmac_key_file,
+// audit verify --key-file): the file's content without surrounding
+// whitespace.
+func readAuditKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	key := bytes.TrimSpace(b)
+	if len(key) < minAuditKeyLen {
+		return nil, fmt.Errorf("audit key %s: %d characters, at least %d needed (e.g. openssl rand -hex 32 > %s)", path, len(key), minAuditKeyLen, path)
+	}
+	return key, nil
+}
+
 // newAuditor opens the audit trail audit.* asks for: nil when neither the
 // file nor the notes are enabled (the proxy then warns: writes are not
 // audited).
 func newAuditor(c config.Audit, client *odoo.Client, m *proxy.Metrics, log *zap.Logger) (*audit.Auditor, error) {
+	if c.HMACKeyFile != "" && c.File == "" {
+		return nil, errors.New("audit.hmac_key_file needs audit.file")
+	}
 	if c.File == "" && !c.OdooNotes {
 		log.Warn("audit.file is not set: writes and reads of full account numbers are not recorded")
 		return nil, nil
 	}
 	o := audit.Options{}
 	if c.File != "" {
-		f, err := audit.OpenFile(c.File, audit.FileOptions{Sync: c.Fsync, Log: log.Named("audit")})
+		fo := audit.FileOptions{Sync: c.Fsync, Log: log.Named("audit")}
+		if c.HMACKeyFile != "" {
+			var err error
+			if fo.Key, err = readAuditKey(c.HMACKeyFile); err != nil {
+				return nil, err
+			}
+		}
+		f, err := audit.OpenFile(c.File, fo)
 		if err != nil {
 			return nil, err
 		}

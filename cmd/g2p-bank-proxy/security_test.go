@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/audit"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/auth"
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 )
 
 func withStdin(t *testing.T, s string) {
@@ -125,5 +128,43 @@ func TestAuditVerifyOfARotatedFile(t *testing.T) {
 	}
 	if !strings.Contains(old, "last record: seq 1, hash "+last.Hash) {
 		t.Errorf("the previous file's output does not show the hash to match: %q", old)
+	}
+}
+
+// audit.hmac_key_file seals the file with the key; audit verify needs the
+// same key to call it intact.
+func TestKeyedAuditFile(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, shortKey := filepath.Join(dir, "audit.key"), filepath.Join(dir, "short.key")
+	os.WriteFile(keyFile, []byte("9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c\n"), 0o600)
+	os.WriteFile(shortKey, []byte("too-short\n"), 0o600)
+	path := filepath.Join(dir, "audit.jsonl")
+	if _, err := newAuditor(config.Audit{HMACKeyFile: keyFile}, nil, nil, zap.NewNop()); err == nil {
+		t.Error("hmac_key_file without audit.file accepted")
+	}
+	if _, err := newAuditor(config.Audit{File: path, HMACKeyFile: shortKey}, nil, nil, zap.NewNop()); err == nil {
+		t.Error("a 9-character key accepted")
+	}
+	a, err := newAuditor(config.Audit{File: path, HMACKeyFile: keyFile}, nil, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Record(t.Context(), audit.Record{ClientID: "app", Action: "POST /individual", Outcome: audit.OutcomeSuccess, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close(t.Context())
+
+	code, out, errOut := runCLI("audit", "verify", "--key-file", keyFile, path)
+	if code != exitOK || !strings.Contains(out, "OK, 1 records (seq 1 to 1), sealed with the key") {
+		t.Errorf("verify with the key: exit %d, %q %q", code, out, errOut)
+	}
+	code, _, errOut = runCLI("audit", "verify", path)
+	if code != exitError || !strings.Contains(errOut, "--key-file") {
+		t.Errorf("verify without the key: exit %d, stderr %q", code, errOut)
+	}
+	os.WriteFile(shortKey, []byte("another-key-another-key-another-key\n"), 0o600)
+	code, out, _ = runCLI("audit", "verify", "--key-file", shortKey, path)
+	if code != exitError || !strings.Contains(out, "TAMPERED at line 1") {
+		t.Errorf("verify with another key: exit %d, %q", code, out)
 	}
 }
