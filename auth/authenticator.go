@@ -91,9 +91,11 @@ type Authenticator struct {
 	tokens  TokenVerifier
 	cache   *verifiedCache
 	slots   chan struct{}
-	// hashed: some client has a secret hash (else a Bearer credential
-	// that is no plain key needs no hash to be refused).
-	hashed bool
+	// decoy is checked for Basic logins with an unknown client id, at the
+	// cost of the first client's hash; nil when no client has a hash
+	// (then every check is cheap, and so is a Bearer credential that is
+	// no plain key).
+	decoy *secretHash
 	// check computes one hash verification (tests count the calls).
 	check func(h *secretHash, secret string) bool
 }
@@ -136,7 +138,13 @@ func New(o Options) (*Authenticator, error) {
 				return nil, fmt.Errorf("auth: client %q: %w", c.ID, err)
 			}
 			cl.hash = &h
-			a.hashed = true
+			if a.decoy == nil {
+				d, err := decoy(h)
+				if err != nil {
+					return nil, fmt.Errorf("auth: client %q: %w", c.ID, err)
+				}
+				a.decoy = &d
+			}
 		case c.Key != "":
 			cl.digest = sha256.Sum256([]byte(c.Key))
 		default:
@@ -226,8 +234,8 @@ func (a *Authenticator) bearer(ctx context.Context, key string, budget Budget) (
 	if i, ok := a.cache.get(ck); ok {
 		return a.principal(i, MethodAPIKey), nil
 	}
-	if !a.hashed {
-		return Principal{}, errBadAPIKey // nothing left that could match
+	if a.decoy == nil {
+		return Principal{}, errBadAPIKey // no client has a hash: nothing left could match
 	}
 	i, err := a.fresh(budget, func() (int, error) {
 		for i := range a.clients {
@@ -275,25 +283,33 @@ func (a *Authenticator) basic(ctx context.Context, cred string, budget Budget) (
 	if !ok {
 		return Principal{}, &Error{Scheme: "Basic", Message: "the Basic credentials must be client id:secret"}
 	}
-	i, known := a.byID[id]
-	if !known || secret == "" {
+	if secret == "" {
 		return Principal{}, errBadBasic
 	}
-	c := &a.clients[i]
-	if c.hash == nil {
-		digest := sha256.Sum256([]byte(secret))
-		if subtle.ConstantTimeCompare(digest[:], c.digest[:]) != 1 {
-			return Principal{}, errBadBasic
+	i, known := a.byID[id]
+	h := a.decoy
+	if known {
+		c := &a.clients[i]
+		if c.hash == nil {
+			digest := sha256.Sum256([]byte(secret))
+			if subtle.ConstantTimeCompare(digest[:], c.digest[:]) != 1 {
+				return Principal{}, errBadBasic
+			}
+			return a.principal(i, MethodBasic), nil
 		}
-		return a.principal(i, MethodBasic), nil
+		if j, ok := a.cache.get(cacheKey("basic", id, secret)); ok && j == i {
+			return a.principal(i, MethodBasic), nil
+		}
+		h = c.hash
 	}
-	ck := cacheKey("basic", id, secret)
-	if j, ok := a.cache.get(ck); ok && j == i {
-		return a.principal(i, MethodBasic), nil
+	if h == nil {
+		return Principal{}, errBadBasic // no client has a hash: no time to equal
 	}
+	// An unknown id costs a hash like a known one (no oracle for which ids
+	// exist), and draws on the budget like one.
 	match, err := a.fresh(budget, func() (int, error) {
-		ok, err := a.verify(ctx, c.hash, secret)
-		if err != nil || !ok {
+		ok, err := a.verify(ctx, h, secret)
+		if err != nil || !ok || !known {
 			return -1, err
 		}
 		return i, nil
@@ -304,7 +320,7 @@ func (a *Authenticator) basic(ctx context.Context, cred string, budget Budget) (
 	if match < 0 {
 		return Principal{}, errBadBasic
 	}
-	a.cache.put(ck, i)
+	a.cache.put(cacheKey("basic", id, secret), i)
 	return a.principal(i, MethodBasic), nil
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -271,5 +274,50 @@ func TestConcurrentWrongSecretsCannotOverspendTheBudget(t *testing.T) {
 	wg.Wait()
 	if hashes.Load() != 3 || refused.Load() != 3 || throttled.Load() != 47 {
 		t.Errorf("%d hashes, %d refused, %d throttled; want 3, 3, 47", hashes.Load(), refused.Load(), throttled.Load())
+	}
+}
+
+// A Basic login with an unknown client id is checked against a decoy of
+// the same cost as the configured hash, so its answer takes as long as one
+// for a known id and tells nothing about which ids exist.
+func TestUnknownBasicClientsAreCheckedAgainstADecoyOfTheSameCost(t *testing.T) {
+	a := newTestAuthenticator(t)
+	var checked []*secretHash
+	a.check = func(h *secretHash, _ string) bool {
+		checked = append(checked, h)
+		return true // even a match must not let an unknown id in
+	}
+	if _, err := a.Authenticate(context.Background(), basicHeader("nobody", testSecret), nil); !IsAuthError(err) {
+		t.Fatalf("unknown client: %v, want a 401", err)
+	}
+	if len(checked) != 1 || checked[0] != a.decoy {
+		t.Fatalf("hashes checked for an unknown client: %d (decoy: %v), want the decoy once", len(checked), len(checked) == 1 && checked[0] == a.decoy)
+	}
+	configured := a.clients[a.byID["enrolment"]].hash
+	d := a.decoy
+	if d.memory != configured.memory || d.time != configured.time || d.threads != configured.threads || len(d.key) != len(configured.key) ||
+		len(d.salt) != len(configured.salt) || bytes.Equal(d.salt, configured.salt) || bytes.Equal(d.key, configured.key) {
+		t.Errorf("decoy %+v does not cost what %+v costs, or copies its salt or key", d, configured)
+	}
+
+	hash, err := bcrypt.GenerateFromPassword([]byte(testSecret), bcrypt.MinCost+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{Clients: []Client{{ID: "legacy", SecretHash: string(hash)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(b.decoy.bcrypt); err != nil || cost != bcrypt.MinCost+1 {
+		t.Errorf("bcrypt decoy cost %d (%v), want %d", cost, err, bcrypt.MinCost+1)
+	}
+
+	plain, err := New(Options{Clients: []Client{{ID: "demo", Key: testKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.check = func(*secretHash, string) bool { t.Error("a hash was computed without any hashed client"); return false }
+	if _, err := plain.Authenticate(context.Background(), basicHeader("nobody", testKey), nil); !IsAuthError(err) {
+		t.Errorf("unknown client among plain keys: %v, want a 401", err)
 	}
 }

@@ -123,6 +123,26 @@ func (h secretHash) verify(secret string) bool {
 	return subtle.ConstantTimeCompare(key, h.key) == 1
 }
 
+// decoy returns a hash that costs as much to verify as h and that no
+// known secret matches (random salt and key; for bcrypt, the hash of a
+// random secret at h's cost). Secrets of unknown clients are checked
+// against it, so the answer time does not tell which client ids exist.
+func decoy(h secretHash) (secretHash, error) {
+	if h.bcrypt != nil {
+		cost, err := bcrypt.Cost(h.bcrypt)
+		if err != nil {
+			return secretHash{}, err
+		}
+		b, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
+		return secretHash{bcrypt: b}, err
+	}
+	d := h
+	d.salt, d.key = make([]byte, len(h.salt)), make([]byte, len(h.key))
+	_, _ = rand.Read(d.salt) // crypto/rand.Read never fails (Go ≥ 1.24)
+	_, _ = rand.Read(d.key)
+	return d, nil
+}
+
 // VerifySecret reports whether secret matches hash (argon2id or bcrypt).
 // It fails only when hash is malformed. It costs one full hash computation.
 func VerifySecret(hash, secret string) (bool, error) {
