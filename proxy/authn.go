@@ -27,11 +27,19 @@ func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) 
 			addr = &addressBudget{limiter: failures, addr: c.ClientIP()}
 			budget = addr
 		}
-		p, err := a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"), budget)
+		var p auth.Principal
+		var err error
+		if len(c.Request.Header.Values("Authorization")) > 1 {
+			// Proxies on the way may pick different ones; which identity
+			// is meant is not ours to guess.
+			err = &auth.Error{Message: "send one Authorization header, not several"}
+		} else {
+			p, err = a.Authenticate(c.Request.Context(), c.GetHeader("Authorization"), budget)
+		}
 		var ae *auth.Error
 		switch {
 		case errors.Is(err, auth.ErrThrottled):
-			s.refuseRate(c, addr.refused, "too many failed authentication attempts from this address; "+
+			s.refuseRate(c, addr.refused, failedAuthPolicyName, "too many failed authentication attempts from this address; "+
 				"retry later (API keys, JWTs and secrets accepted recently are still checked)")
 			return
 		case errors.As(err, &ae):

@@ -171,7 +171,7 @@ func stoppedClock(l *rateLimiter) *rateLimiter {
 // clients sharing the address (behind an ingress) are not locked out.
 func TestFailedLoginsLimitOnlyFreshHashesPerAddress(t *testing.T) {
 	key := authnRSAKey(t)
-	failures := stoppedClock(newRateLimiter(ratePolicy{rate: 1.0 / 60, burst: 3}, nil))
+	failures := stoppedClock(newRateLimiter(ratePolicy{rate: 3.0 / 60, burst: 3}, nil))
 	ts := authnServer(t, jwksServer(t, key).URL, failures)
 	path := ts.cfg.Server.BasePath + "/authn/who"
 	get := func(header string) platformResponse { return ts.do(t, "GET", path, "", nil, "Authorization", header) }
@@ -188,8 +188,11 @@ func TestFailedLoginsLimitOnlyFreshHashesPerAddress(t *testing.T) {
 	} {
 		r := get(header)
 		requirePlatformProblem(t, r, http.StatusTooManyRequests, "rate_limited")
-		if r.Header().Get("Retry-After") == "" {
-			t.Errorf("%s: no Retry-After", name)
+		// One failed check per 20 s: the headers name the per-address
+		// policy and agree on when the next attempt may come.
+		h := r.Header()
+		if h.Get("Retry-After") != "20" || h.Get("RateLimit") != `"failed_auth";r=0;t=20` || h.Get("RateLimit-Policy") != `"failed_auth";q=3;w=60` {
+			t.Errorf("%s: Retry-After %q, RateLimit %q, RateLimit-Policy %q", name, h.Get("Retry-After"), h.Get("RateLimit"), h.Get("RateLimit-Policy"))
 		}
 	}
 	for name, header := range map[string]string{
@@ -284,5 +287,30 @@ func TestTrustedProxiesGiveEachClientItsOwnBucket(t *testing.T) {
 	}
 	if got := untrusted("203.0.113.7"); got != 429 {
 		t.Errorf("without trusted proxies X-Forwarded-For was believed: %d, want 429 (one bucket for the peer)", got)
+	}
+}
+
+// Two Authorization headers are refused whichever comes first: proxies on
+// the way may pick different ones.
+func TestSeveralAuthorizationHeadersAreRefused(t *testing.T) {
+	ts := authnServer(t, "", nil)
+	path := ts.cfg.Server.BasePath + "/authn/who"
+	for _, headers := range [][]string{
+		{"Bearer " + platformFullKey, "Bearer garbage"},
+		{"Bearer garbage", "Bearer " + platformFullKey},
+		{"Bearer " + platformFullKey, "Bearer " + platformFullKey},
+	} {
+		req := httptest.NewRequest("GET", path, nil)
+		for _, h := range headers {
+			req.Header.Add("Authorization", h)
+		}
+		rec := httptest.NewRecorder()
+		ts.Handler().ServeHTTP(rec, req)
+		var p ProblemDetail
+		_ = json.Unmarshal(rec.Body.Bytes(), &p)
+		if rec.Code != http.StatusUnauthorized || p.Code != "unauthorized" || !strings.Contains(p.Detail, "one Authorization header") ||
+			len(rec.Header().Values("WWW-Authenticate")) != 2 {
+			t.Errorf("%d headers (first %.12s…): %d %s, want 401 asking for one header, with challenges", len(headers), headers[0], rec.Code, rec.Body)
+		}
 	}
 }

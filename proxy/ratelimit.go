@@ -36,9 +36,12 @@ type bucket struct {
 type rateDecision struct {
 	allowed   bool
 	policy    ratePolicy
-	remaining int           // whole tokens left
-	reset     time.Duration // until the bucket is full again
-	retry     time.Duration // until the next request would pass (when refused)
+	remaining int // whole tokens left
+	// next is the time until another token is available (0 when the
+	// bucket is full): the "t" of the RateLimit header, which the draft
+	// (-10) defines as the seconds until more quota is available. When
+	// refused it is the Retry-After, so the two always agree.
+	next time.Duration
 }
 
 // rateLimiter keeps one token bucket per key (a client id, or a remote
@@ -96,11 +99,10 @@ func (l *rateLimiter) take(key string) rateDecision {
 	if d.allowed {
 		b.tokens--
 	}
-	if !d.allowed {
-		d.retry = seconds((1 - b.tokens) / b.policy.rate)
-	}
 	d.remaining = int(math.Floor(b.tokens))
-	d.reset = seconds((float64(b.policy.burst) - b.tokens) / b.policy.rate)
+	if b.tokens < float64(b.policy.burst) {
+		d.next = seconds((float64(d.remaining) + 1 - b.tokens) / b.policy.rate)
+	}
 	return d
 }
 
@@ -131,23 +133,27 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 // ceilSeconds rounds up to whole seconds, as the headers need.
 func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
-// rateLimitHeaders are the fields of draft-ietf-httpapi-ratelimit-headers
+// headers are the fields of draft-ietf-httpapi-ratelimit-headers
 // (RateLimit-Policy: quota q per window w seconds; RateLimit: r requests
-// remain, the quota is fully restored in t seconds) and, when refused,
-// Retry-After.
+// remain, more is available in t seconds) and, when refused, Retry-After,
+// which then equals t.
 func (d rateDecision) headers(policyName string) map[string]string {
 	h := map[string]string{
 		"RateLimit-Policy": fmt.Sprintf("%q;q=%d;w=%d", policyName, d.policy.burst, max(ceilSeconds(d.policy.window()), 1)),
-		"RateLimit":        fmt.Sprintf("%q;r=%d;t=%d", policyName, d.remaining, ceilSeconds(d.reset)),
+		"RateLimit":        fmt.Sprintf("%q;r=%d;t=%d", policyName, d.remaining, ceilSeconds(d.next)),
 	}
 	if !d.allowed {
-		h["Retry-After"] = strconv.Itoa(max(ceilSeconds(d.retry), 1))
+		h["Retry-After"] = strconv.Itoa(max(ceilSeconds(d.next), 1))
 	}
 	return h
 }
 
-// rateLimitPolicyName names the one quota policy in the headers.
-const rateLimitPolicyName = "client"
+// Policy names in the headers: each client's request quota, and the
+// failed secret checks of one client address.
+const (
+	clientPolicyName     = "client"
+	failedAuthPolicyName = "failed_auth"
+)
 
 // rateLimitClients spends one token of the authenticated client's bucket
 // per request and sends the RateLimit headers with every answer; an empty
@@ -161,21 +167,21 @@ func (s *Server) rateLimitClients(l *rateLimiter, onLimited func(client string))
 			if onLimited != nil {
 				onLimited(client)
 			}
-			s.refuseRate(c, d, fmt.Sprintf("client %s sends more than %d requests per %ds; retry later", client,
+			s.refuseRate(c, d, clientPolicyName, fmt.Sprintf("client %s sends more than %d requests per %ds; retry later", client,
 				d.policy.burst, max(ceilSeconds(d.policy.window()), 1)))
 			return
 		}
-		for k, v := range d.headers(rateLimitPolicyName) {
+		for k, v := range d.headers(clientPolicyName) {
 			c.Header(k, v)
 		}
 		c.Next()
 	}
 }
 
-// refuseRate answers 429 with the rate-limit headers and a Retry-After
-// computed from the bucket (not the problem table's default).
-func (s *Server) refuseRate(c *gin.Context, d rateDecision, detail string) {
-	h := d.headers(rateLimitPolicyName)
+// refuseRate answers 429 with the rate-limit headers of policy and a
+// Retry-After computed from the bucket (not the problem table's default).
+func (s *Server) refuseRate(c *gin.Context, d rateDecision, policy, detail string) {
+	h := d.headers(policy)
 	for k, v := range h {
 		c.Header(k, v)
 	}

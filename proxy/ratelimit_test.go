@@ -19,11 +19,12 @@ func TestTokenBucket(t *testing.T) {
 		}
 	}
 	d := l.take("app")
-	if d.allowed || d.retry != 2*time.Second || d.reset != 6*time.Second {
-		t.Fatalf("4th request: %+v, want refused, retry in 2s, full in 6s", d)
+	if d.allowed || d.next != 2*time.Second {
+		t.Fatalf("4th request: %+v, want refused, the next token in 2s", d)
 	}
+	// RateLimit's t (more quota available in) and Retry-After agree.
 	h := d.headers("client")
-	want := map[string]string{"RateLimit-Policy": `"client";q=3;w=6`, "RateLimit": `"client";r=0;t=6`, "Retry-After": "2"}
+	want := map[string]string{"RateLimit-Policy": `"client";q=3;w=6`, "RateLimit": `"client";r=0;t=2`, "Retry-After": "2"}
 	for k, v := range want {
 		if h[k] != v {
 			t.Errorf("%s = %q, want %q", k, h[k], v)
@@ -81,8 +82,8 @@ func TestRateLimitedClientGets429WithHeaders(t *testing.T) {
 	if got := r.Header().Get("Retry-After"); got != "60" {
 		t.Errorf("Retry-After = %q, want 60 (one token at 1/min)", got)
 	}
-	if got := r.Header().Get("RateLimit"); got != `"client";r=0;t=120` {
-		t.Errorf("RateLimit = %q", got)
+	if got := r.Header().Get("RateLimit"); got != `"client";r=0;t=60` {
+		t.Errorf("RateLimit = %q, want t equal to Retry-After", got)
 	}
 	if len(limited) != 1 || limited[0] != "full-client" {
 		t.Errorf("counted refusals %v, want one for full-client", limited)

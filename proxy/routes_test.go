@@ -154,3 +154,23 @@ func TestCarriesKeyFindsBankIDsAtAnyDepth(t *testing.T) {
 		}
 	}
 }
+
+// API answers carry personal and bank data: no cache may keep them, be
+// they answers, refusals or errors.
+func TestAPIAnswersAreNotStored(t *testing.T) {
+	h := newAccountsHarness(t)
+	for _, tt := range []struct {
+		key, path string
+		status    int
+	}{
+		{acctFullKey, "/banks", http.StatusOK},
+		{acctReaderKey, "/registrants/4/bank-accounts", http.StatusOK},
+		{"", "/banks", http.StatusUnauthorized},
+		{acctWriterKey, "/banks", http.StatusForbidden},
+	} {
+		r := h.do(t, tt.key, "GET", tt.path, "")
+		if r.Code != tt.status || r.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d with Cache-Control %q, want %d with no-store", tt.path, r.Code, r.Header().Get("Cache-Control"), tt.status)
+		}
+	}
+}

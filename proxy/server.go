@@ -139,12 +139,19 @@ func (s *Server) routes() *gin.Engine {
 	s.registerOperationsRoutes(e)
 	// The guard sits inside idempotency, so stored answers are already
 	// masked and a replay (which writes nothing) is not audited twice.
-	api := e.Group(s.cfg.Server.BasePath, s.authenticate, s.rateLimit, s.checkQuery, s.limitJSON, s.idempotency, s.guardAccounts)
+	api := e.Group(s.cfg.Server.BasePath, noStore, s.authenticate, s.rateLimit, s.checkQuery, s.limitJSON, s.idempotency, s.guardAccounts)
 	s.registerRegistryRoutes(api)
 	if s.deps.Accounts != nil {
 		s.registerAccountRoutes(api, s.deps.Accounts)
 	}
 	return e
+}
+
+// noStore keeps every API answer, errors included, out of browser and
+// shared caches: they carry personal and bank data.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
 }
 
 // Run listens on server.listen and serves until ctx is cancelled, then
