@@ -6,10 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -48,8 +53,8 @@ func newIdempotencyKeeper(c config.Idempotency, store idempotency.Store) *idempo
 // idempotency makes POST, PUT, PATCH and DELETE requests carrying an
 // Idempotency-Key safe to repeat. The key is scoped to the client. The first
 // request's answer (status, body, the headers in replayedHeaders) is stored
-// with a fingerprint of the request (method, path, query, body hash) for
-// idempotency.ttl; a repeat gets it back, marked Idempotent-Replayed, without
+// with a fingerprint of the request (method, path, query and body, JSON in
+// a canonical form: requestFingerprint) for idempotency.ttl; a repeat gets it back, marked Idempotent-Replayed, without
 // a call to Odoo. The same key with another request is refused (422); a
 // repeat while the first still runs gets 409 with Retry-After.
 //
@@ -254,14 +259,110 @@ func maybeWritten(problem []byte) bool {
 }
 
 // requestFingerprint identifies a request: method, path, query and a hash
-// of the body (hex SHA-256, idempotency.FingerprintLen characters).
+// of the body (hex SHA-256, idempotency.FingerprintLen characters). The
+// query and a JSON body count in a canonical form, so that a client that
+// encodes the same request again (other key order, white space, escapes)
+// sends the same request.
 func requestFingerprint(r *http.Request, body []byte) string {
+	if canon, ok := canonicalJSON(body); ok {
+		body = canon
+	}
+	query := r.URL.RawQuery
+	if q, err := url.ParseQuery(query); err == nil {
+		query = q.Encode() // sorted by name
+	}
 	bh := sha256.Sum256(body)
 	h := sha256.New()
-	for _, part := range []string{r.Method, r.URL.Path, r.URL.RawQuery, hex.EncodeToString(bh[:])} {
+	for _, part := range []string{r.Method, r.URL.Path, query, hex.EncodeToString(bh[:])} {
 		h.Write([]byte(strconv.Itoa(len(part)) + ":" + part))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// canonicalJSON writes a JSON body in one layout: no white space, object
+// keys sorted, strings with one set of escapes, numbers as written (1 and
+// 1.0 differ). ok is false for a body that is not one JSON value in UTF-8 or
+// repeats a key: it is refused later, and its bytes are fingerprinted as
+// they are.
+func canonicalJSON(body []byte) ([]byte, bool) {
+	if !utf8.Valid(body) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var out bytes.Buffer
+	if err := canonicalValue(dec, &out); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return out.Bytes(), true
+}
+
+var errRepeatedKey = errors.New("repeated object key")
+
+// canonicalValue copies the next value of dec to out (see canonicalJSON).
+// Depth is bounded by limitJSON, which runs first.
+func canonicalValue(dec *json.Decoder, out *bytes.Buffer) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			out.WriteByte('[')
+			for i := 0; dec.More(); i++ {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				if err := canonicalValue(dec, out); err != nil {
+					return err
+				}
+			}
+			out.WriteByte(']')
+		} else {
+			members := map[string][]byte{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				name, _ := k.(string)
+				if _, seen := members[name]; seen {
+					return errRepeatedKey
+				}
+				var v bytes.Buffer
+				if err := canonicalValue(dec, &v); err != nil {
+					return err
+				}
+				members[name] = v.Bytes()
+			}
+			out.WriteByte('{')
+			for i, name := range slices.Sorted(maps.Keys(members)) {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				b, _ := json.Marshal(name)
+				out.Write(b)
+				out.WriteByte(':')
+				out.Write(members[name])
+			}
+			out.WriteByte('}')
+		}
+		_, err = dec.Token() // the closing bracket or brace
+		return err
+	case json.Number:
+		out.WriteString(t.String())
+	default: // string, bool, nil
+		b, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+	}
+	return nil
 }
 
 func validIdempotencyKey(k string) bool {
