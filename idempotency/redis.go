@@ -45,6 +45,14 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {1, v or ''}
 `)
 
+// Ping checks that Redis answers (for readiness).
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("idempotency: redis: %w", err)
+	}
+	return nil
+}
+
 // Claim implements Store.
 func (r *Redis) Claim(ctx context.Context, key string, e Entry, ttl time.Duration) (Entry, bool, bool, error) {
 	v, err := encode(e)

@@ -166,9 +166,14 @@ func (s *Server) repeatOfUnknown(c *gin.Context, since time.Time) time.Time {
 	return since
 }
 
+// codeIdempotencyStoreUnavailable: the store of Idempotency-Key answers
+// (Redis) cannot be reached; the registry may be fine.
+const codeIdempotencyStoreUnavailable mapping.Code = "idempotency_store_unavailable"
+
 // storeUnavailable is the error of a failed idempotency store call.
 func storeUnavailable(err error) error {
-	return &mapping.Error{Code: mapping.CodeUpstreamUnavailable, Message: "the idempotency store is unavailable", Cause: err}
+	return &mapping.Error{Code: codeIdempotencyStoreUnavailable, Cause: err,
+		Message: "the store of Idempotency-Key answers is unavailable, so this write cannot be made safe to repeat; nothing was written"}
 }
 
 // answerRepeat answers a request whose key another attempt holds or held.

@@ -60,6 +60,7 @@ var problemKinds = map[mapping.Code]problemKind{
 	mapping.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type", 0},
 	codeMethodNotAllowed:               {http.StatusMethodNotAllowed, "Method not allowed", 0},
 	codeAuditUnavailable:               {http.StatusServiceUnavailable, "Audit trail unavailable", 30},
+	codeIdempotencyStoreUnavailable:    {http.StatusServiceUnavailable, "Idempotency store unavailable", 5},
 }
 
 // ProblemDetail is the RFC 9457 body of every error response.

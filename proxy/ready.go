@@ -29,7 +29,17 @@ const (
 const (
 	readyInterval = 5 * time.Second
 	readyTimeout  = 5 * time.Second
+	// readyStoreTimeout bounds the ping of the shared store: a healthy
+	// Redis answers within a millisecond.
+	readyStoreTimeout = time.Second
 )
+
+// storePinger is an idempotency store shared by the replicas (Redis), whose
+// reachability is part of readiness: without it keyed writes and bank
+// creation are refused.
+type storePinger interface {
+	Ping(ctx context.Context) error
+}
 
 // ReadyReport is the /readyz body: Status "ok" (HTTP 200) or "unavailable"
 // (HTTP 503), and one state per dependency.
@@ -40,11 +50,12 @@ type ReadyReport struct {
 
 // readinessProbe answers /readyz from a cached probe of Odoo: common.version
 // (one unauthenticated round trip, no database work) and the client's
-// cached login. At most one probe runs at a time, and its result serves
+// cached login; and of Redis (a PING) when the replicas share one. At most one probe runs at a time, and its result serves
 // every caller for readyInterval.
 type readinessProbe struct {
 	upstream Pinger
 	audit    *audit.Auditor // nil: no audit check
+	store    storePinger    // nil: no shared store to check
 	log      *zap.Logger
 	now      func() time.Time
 
@@ -128,6 +139,16 @@ func (p *readinessProbe) probe(ctx context.Context) ReadyReport {
 	r := ReadyReport{Status: checkOK, Checks: map[string]string{"odoo": state}}
 	if state != checkOK {
 		r.Status = checkUnavailable
+	}
+	if p.store != nil {
+		sctx, cancel := context.WithTimeout(ctx, readyStoreTimeout)
+		err := p.store.Ping(sctx)
+		cancel()
+		r.Checks["redis"] = checkOK
+		if err != nil {
+			r.Checks["redis"], r.Status = checkUnavailable, checkUnavailable
+			p.log.Warn("readiness: Redis unreachable", zap.Error(err))
+		}
 	}
 	if p.audit != nil {
 		// Writes are refused while the audit file cannot be written.

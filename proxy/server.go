@@ -95,6 +95,7 @@ func New(cfg *config.Config, deps Deps, log *zap.Logger) (*Server, error) {
 	if deps.Upstream != nil {
 		s.ready = newReadinessProbe(deps.Upstream, log.Named("readyz"))
 		s.ready.audit = deps.Auditor
+		s.ready.store, _ = deps.Idempotency.(storePinger)
 	}
 	s.engine = s.routes()
 	// The proxy is usually behind an ingress. X-Forwarded-For names the

@@ -144,6 +144,7 @@ func TestProblemTableMapsEveryCode(t *testing.T) {
 		{mapping.CodeIdempotencyInProgress, 409, "1"},
 		{mapping.CodeUnsupportedMediaType, 415, ""},
 		{codeAuditUnavailable, 503, "30"},
+		{codeIdempotencyStoreUnavailable, 503, "5"},
 	}
 	if len(tests) != len(problemKinds)-1 { // -1: method_not_allowed is routing, tested below
 		t.Errorf("the problem table has %d codes, this test %d", len(problemKinds)-1, len(tests))

@@ -35,7 +35,7 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, locker := sharedState(cfg.Redis)
+	store, locker := sharedState(cfg.Redis, log)
 	// Lost write answers are resolved for every service (outcome.go).
 	upstream := mapping.ResolveOutcomes(client, cfg.Registry.OutcomeLookup, log.Named("outcome"))
 	registry := mapping.NewRegistry(upstream, mapping.RegistryOptions{

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,5 +69,76 @@ auth:
 	}
 	if emu.CallsTo("res.partner", "create") != creates {
 		t.Error("replica B wrote again")
+	}
+}
+
+// With its Redis down, `serve` says so in its JSON log (go-redis's own
+// complaints included, which it would otherwise print as plain text on
+// stderr), in /readyz and in a keyed write's answer.
+func TestServeWithRedisDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadRedis := ln.Addr().String()
+	ln.Close()
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:0
+odoo:
+  url: %s
+  db: openspp
+  login: admin
+  secret: admin
+redis:
+  addr: %s
+auth:
+  api_keys:
+    - id: integrator
+      key: integrator-key-123
+      scopes: [registry:read, registry:write]
+`, emu.URL(), deadRedis)), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &lockedBuffer{}
+	exited := make(chan error, 1)
+	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
+	addr := listenAddr(t, logs, exited)
+
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/registry/individual",
+		strings.NewReader(`{"given_name":"Redis","family_name":"Down"}`))
+	req.Header.Set("Authorization", "Bearer integrator-key-123")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "redis-down")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), `"code":"idempotency_store_unavailable"`) {
+		t.Errorf("keyed write: %d %s, want 503 idempotency_store_unavailable", resp.StatusCode, body)
+	}
+	ready, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(ready.Body)
+	ready.Body.Close()
+	if ready.StatusCode != 503 || !strings.Contains(string(rb), `"redis":"unavailable"`) {
+		t.Errorf("/readyz: %d %s, want 503 naming redis", ready.StatusCode, rb)
+	}
+	var fromRedis bool
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry struct{ Logger, Msg string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+		fromRedis = fromRedis || (entry.Logger == "redis" && strings.Contains(entry.Msg, "dial"))
+	}
+	if !fromRedis {
+		t.Errorf("no go-redis line in the JSON log:\n%s", logs)
 	}
 }
