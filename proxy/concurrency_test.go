@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/config"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/idempotency/redistest"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
@@ -51,10 +52,24 @@ func banksNamed(t testing.TB, c *odoo.Client, name string) int64 {
 	return n
 }
 
+// underLoad gives the proxy generous deadlines: under -race on two busy
+// cores, hundreds of requests wait for Odoo connections far longer than in
+// a deployment. These tests check what is written and answered, not how
+// fast, so a slow machine must not turn answers into 504s.
+func underLoad(o relOptions) relOptions {
+	o.odoo.Timeout = 2 * time.Minute
+	o.cfg = func(c *config.Config) {
+		c.Server.WriteTimeout = 5 * time.Minute
+		c.Server.ReadTimeout = 5 * time.Minute
+		c.Idempotency.Lease = 5 * time.Minute
+	}
+	return o
+}
+
 // 200 concurrent creates over 20 registrants and 5 new banks, every
 // account asked for twice: 5 banks, 100 accounts, every answer right.
 func TestConcurrentAccountCreates(t *testing.T) {
-	h := newRelHarness(t, relOptions{})
+	h := newRelHarness(t, underLoad(relOptions{}))
 	regs := registrants(t, h.client, 20)
 	type result struct {
 		reg       int64
@@ -110,7 +125,7 @@ func TestConcurrentAccountCreates(t *testing.T) {
 // Concurrent updates of one registrant, each adding its own account: none
 // is lost.
 func TestConcurrentUpdatesOfOneRegistrantKeepEveryAccount(t *testing.T) {
-	h := newRelHarness(t, relOptions{})
+	h := newRelHarness(t, underLoad(relOptions{}))
 	if r := h.do(t, "POST", "/individual", individualBody("2000000031", "UPD-BASE")); r.Code != 200 {
 		t.Fatalf("create: %d %s", r.Code, r.Body)
 	}
@@ -148,8 +163,8 @@ func TestTwoReplicasShareOneRedis(t *testing.T) {
 	rc := redistest.Start(t)
 	srv := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo, NoLoginCooldown: true})
 	replica := func() *relHarness {
-		return newRelHarness(t, relOptions{srv: srv, store: idempotency.NewRedis(rc, "test:"),
-			locker: idempotency.NewRedisLocker(rc, "test:", 10*time.Second)})
+		return newRelHarness(t, underLoad(relOptions{srv: srv, store: idempotency.NewRedis(rc, "test:"),
+			locker: idempotency.NewRedisLocker(rc, "test:", 10*time.Second)}))
 	}
 	a, b := replica(), replica()
 	regs := registrants(t, a.client, 4)
