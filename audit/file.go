@@ -34,6 +34,10 @@ import (
 // the new file starts with a continuation record (ActionContinue) whose
 // prev is the last hash of the previous file.
 //
+// Lock: the open file holds an exclusive flock, so a second process (a
+// second proxy started with the same audit.file) cannot open it; after a
+// rotation the new file is locked in turn.
+//
 // FileLog is safe for concurrent use; records are written one at a time,
 // each with a single write call on a file opened O_APPEND.
 type FileLog struct {
@@ -83,47 +87,65 @@ type FileOptions struct {
 	Log *zap.Logger
 }
 
-// OpenFile opens (or creates, mode 0600) the audit file at path and
-// continues its chain. It fails when the file cannot be opened for
-// appending or its last record is not intact (with a key: not sealed with
-// that key): the proxy must not start writing after a tampered or cut tail
-// (run `audit verify` to see why).
+// OpenFile opens (or creates, mode 0600) the audit file at path, locks it
+// and continues its chain. It fails when the file cannot be opened for
+// appending, another process holds it (ErrInUse: a chain has one writer)
+// or its last record is not intact (with a key: not sealed with that key):
+// the proxy must not start writing after a tampered or cut tail (run
+// `audit verify` to see why). The lock is held until Close.
 func OpenFile(path string, o FileOptions) (*FileLog, error) {
 	l := &FileLog{path: path, sync: o.Sync, key: o.Key, now: time.Now, log: o.Log, write: (*os.File).Write}
 	if l.log == nil {
 		l.log = zap.NewNop()
 	}
-	f, last, size, err := l.openPath()
+	f, err := l.openLocked()
 	if err != nil {
+		return nil, err
+	}
+	last, size, err := l.tail(f)
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	l.f, l.size, l.seq, l.prev = f, size, last.Seq, last.Hash
 	return l, nil
 }
 
-// openPath opens the file at the path and reads its last record (Hash is
-// genesis for an empty file).
-func (l *FileLog) openPath() (*os.File, Record, int64, error) {
+// openLocked opens the file at the path and locks it. A file system that
+// cannot lock is used all the same (warned): the chain check of follow
+// still stops a second writer, only later.
+func (l *FileLog) openLocked() (*os.File, error) {
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, Record{}, 0, fmt.Errorf("audit: open %s: %w", l.path, err)
+		return nil, fmt.Errorf("audit: open %s: %w", l.path, err)
 	}
+	switch err := lockFile(f, l.path); {
+	case errors.Is(err, ErrInUse):
+		f.Close()
+		return nil, err
+	case err != nil:
+		l.log.Warn("the audit file is used without a lock: a second process writing it is noticed only at the next record",
+			zap.String("file", l.path), zap.Error(err))
+	}
+	return f, nil
+}
+
+// tail reads the last record of f (Hash is genesis for an empty file) and
+// its size.
+func (l *FileLog) tail(f *os.File) (Record, int64, error) {
 	last, size, err := lastRecord(f, l.key)
 	switch {
 	case errors.Is(err, ErrKeyNeeded):
-		f.Close()
-		return nil, Record{}, 0, fmt.Errorf("audit: %s is keyed: set audit.hmac_key_file, or start a new file", l.path)
+		return Record{}, 0, fmt.Errorf("audit: %s is keyed: set audit.hmac_key_file, or start a new file", l.path)
 	case errors.Is(err, errUnkeyed):
-		f.Close()
-		return nil, Record{}, 0, fmt.Errorf("audit: %s: %w; a file is keyed from its first record: move it away to start a keyed one", l.path, err)
+		return Record{}, 0, fmt.Errorf("audit: %s: %w; a file is keyed from its first record: move it away to start a keyed one", l.path, err)
 	case err != nil:
-		f.Close()
-		return nil, Record{}, 0, fmt.Errorf("audit: %s: %w (run: g2p-bank-proxy audit verify %s)", l.path, err, l.path)
+		return Record{}, 0, fmt.Errorf("audit: %s: %w (run: g2p-bank-proxy audit verify %s)", l.path, err, l.path)
 	}
 	if size == 0 {
 		last.Hash = genesis
 	}
-	return f, last, size, nil
+	return last, size, nil
 }
 
 // maxLine bounds one record; a record with thousands of account ids stays
@@ -230,46 +252,72 @@ func (l *FileLog) catchUp() error {
 // follow makes sure the open file is the one at the path, unchanged by
 // anyone else, and reopens the path when it is not. Called with mu held.
 func (l *FileLog) follow() error {
-	open, err := l.f.Stat()
-	if err == nil {
-		var atPath os.FileInfo
-		if atPath, err = os.Stat(l.path); err == nil && os.SameFile(open, atPath) && open.Size() == l.size {
-			return nil
+	old := l.f
+	var f *os.File // the file at the path; old when it is the same file changed in place
+	if open, err := old.Stat(); err == nil {
+		if atPath, err := os.Stat(l.path); err == nil && os.SameFile(open, atPath) {
+			if open.Size() == l.size {
+				return nil
+			}
+			// Emptied in place, or written by someone else: read it
+			// through old, which holds the lock a second open could not
+			// take.
+			f = old
 		}
 	}
-	f, last, size, err := l.openPath()
+	if f == nil {
+		var err error
+		if f, err = l.openLocked(); err != nil {
+			return err
+		}
+	}
+	reopened := f != old
+	last, size, err := l.tail(f)
 	if err != nil {
+		if reopened {
+			f.Close()
+		}
 		return err
 	}
 	switch {
 	case last.Seq == l.seq && last.Hash == l.prev:
 		// The same chain: e.g. the file was copied back, or nothing was
 		// written before it was replaced by an empty one.
-		l.f.Close() // the old descriptor: nothing more goes there
+		if reopened {
+			old.Close() // nothing more goes there
+		}
 		l.f, l.size = f, size
 	case size == 0:
 		// Moved or deleted (a new file), or emptied in place: the new
 		// file says first that it continues this chain. Until that record
 		// is written the old descriptor stays, so the next attempt
 		// reopens the path and tries again.
-		old, oldSize := l.f, l.size
+		oldSize := l.size
 		l.f, l.size = f, 0
 		prevSeq, prevHash := l.seq, l.prev
 		c := Record{Action: ActionContinue,
 			Detail: fmt.Sprintf("this file continues the chain of a previous audit file that ends with record %d (hash %s)", prevSeq, prevHash)}
 		stamp(&c, l.now)
 		if _, err := l.writeRecord(c); err != nil {
-			f.Close()
+			if reopened {
+				f.Close()
+			}
 			l.f, l.size = old, oldSize
 			return err
 		}
-		old.Close()
+		if reopened {
+			old.Close()
+		}
 		l.log.Warn("the audit file was moved, deleted or emptied: continuing its chain in a new file",
 			zap.String("file", l.path), zap.Int64("last_seq", prevSeq), zap.String("last_hash", prevHash))
-	default:
+	case reopened:
 		f.Close()
 		return fmt.Errorf("audit: %s was replaced by a file that does not continue this process's chain "+
 			"(its last record is %d, this process wrote %d): move it away or restart the proxy", l.path, last.Seq, l.seq)
+	default:
+		return fmt.Errorf("audit: %s was written to by another process that does not take its lock "+
+			"(its last record is %d, this process wrote %d): stop that process, then move the file away or restart the proxy",
+			l.path, last.Seq, l.seq)
 	}
 	return nil
 }

@@ -522,3 +522,92 @@ func TestKeyedChain(t *testing.T) {
 		t.Errorf("Verify of the rotated keyed file = %+v, %v", s, err)
 	}
 }
+
+// A chain has one writer: a second open of the file fails while the first
+// holds it (flock locks belong to the open file description, so two opens
+// in one process conflict like two processes), and succeeds once the
+// first is closed.
+func TestASecondOpenOfTheFileIsRefused(t *testing.T) {
+	path, _ := writeLog(t, 1)
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenFile(path, FileOptions{})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "audit file "+path+" is in use by another process") {
+		t.Fatalf("second open: %v, want ErrInUse naming the file", err)
+	}
+	if _, statErr := os.Stat("/proc/locks"); statErr == nil && !strings.Contains(err.Error(), fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Errorf("second open: %v, want the holder's pid %d", err, os.Getpid())
+	}
+	if r, err := l.Append(sampleRecord(1)); err != nil || r.Seq != 2 {
+		t.Errorf("the first log after the refused open: %+v, %v", r, err)
+	}
+	l.Close()
+	l, err = OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatalf("open after the holder closed: %v", err)
+	}
+	l.Close()
+}
+
+// The file is rotated and another process starts on the new one: the
+// first says at its next record that the file is in use, not that it was
+// replaced, and writes nothing into the other's chain.
+func TestRotatedFileHeldByAnotherProcess(t *testing.T) {
+	path, _ := writeLog(t, 0)
+	first, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := first.Append(sampleRecord(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	second, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if _, err := second.Append(sampleRecord(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Append(sampleRecord(2)); !errors.Is(err, ErrInUse) || !errors.Is(err, ErrRecordKept) {
+		t.Fatalf("append of the first after rotation: %v, want ErrInUse and the record kept", err)
+	}
+	if recs := readRecords(t, path); len(recs) != 1 || recs[0].RequestID != "req-b" {
+		t.Errorf("the second's file: %+v", recs)
+	}
+}
+
+// A writer that does not lock appends to the open file: the log refuses
+// to continue the mixed chain and says another process writes the file.
+func TestAForeignAppendInPlaceIsRefused(t *testing.T) {
+	_, foreign := writeLog(t, 1)
+	path, _ := writeLog(t, 0)
+	l, err := OpenFile(path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(sampleRecord(0)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(foreign[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := l.Append(sampleRecord(1)); err == nil || !strings.Contains(err.Error(), "written to by another process") {
+		t.Fatalf("append after a foreign line: %v", err)
+	}
+	if recs := readRecords(t, path); len(recs) != 2 {
+		t.Errorf("the file holds %d records, want the 2 from before", len(recs))
+	}
+}
