@@ -39,6 +39,9 @@ func (s *Server) authenticateWith(a *auth.Authenticator, failures *rateLimiter) 
 		var ae *auth.Error
 		switch {
 		case errors.Is(err, auth.ErrThrottled):
+			if s.deps.Metrics != nil {
+				s.deps.Metrics.FailedAuthLimited()
+			}
 			s.refuseRate(c, addr.refused, failedAuthPolicyName, "too many failed authentication attempts from this address; "+
 				"retry later (API keys, JWTs and secrets accepted recently are still checked)")
 			return

@@ -216,6 +216,30 @@ func TestFailedLoginsLimitOnlyFreshHashesPerAddress(t *testing.T) {
 	}
 }
 
+// Credential guessing shows in the rate-limit metric: each 429 of the
+// failed-login limit is counted under its own policy, with no client (the
+// address is never a label), apart from the clients' quotas.
+func TestFailedLoginRefusalsAreCounted(t *testing.T) {
+	failures := stoppedClock(newRateLimiter(ratePolicy{rate: 2.0 / 60, burst: 2}, nil))
+	ts := authnServer(t, "", failures)
+	ts.deps.Metrics = NewMetrics()
+	path := ts.cfg.Server.BasePath + "/authn/who"
+	assertContains(t, scrape(t, ts.deps.Metrics), `g2p_proxy_rate_limited_total{client="",policy="failed_auth"} 0`)
+	for range 2 {
+		requirePlatformProblem(t, ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", "guess")),
+			http.StatusUnauthorized, "unauthorized")
+	}
+	for range 3 {
+		requirePlatformProblem(t, ts.do(t, "GET", path, "", nil, "Authorization", basicAuth("enrolment", "guess")),
+			http.StatusTooManyRequests, "rate_limited")
+	}
+	text := scrape(t, ts.deps.Metrics)
+	assertContains(t, text, `g2p_proxy_rate_limited_total{client="",policy="failed_auth"} 3`)
+	if strings.Contains(text, "guess") || strings.Contains(text, "192.0.2") {
+		t.Errorf("the metrics hold a secret or an address:\n%s", text)
+	}
+}
+
 // Attempts that arrive together reserve their token before hashing: of a
 // burst of wrong secrets, only as many are checked as the bucket holds.
 func TestConcurrentFailedLoginsCannotOutrunTheLimit(t *testing.T) {

@@ -86,9 +86,13 @@ func NewMetrics() *Metrics {
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Name: "rate_limited_total",
-			Help: "Requests refused with 429, by client id (as configured, never a key).",
-		}, []string{"client"}),
+			Help: "Requests refused with 429, by policy (client: a client's request quota; failed_auth: " +
+				"an address's failed authentications) and client id (as configured, never a key; empty for failed_auth).",
+		}, []string{"policy", "client"}),
 	}
+	// Present from the start, so that an alert on credential guessing has
+	// a series to watch before the first refusal.
+	m.rateLimited.WithLabelValues(failedAuthPolicyName, "")
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -151,8 +155,15 @@ func (m *Metrics) ObserveOdoo(model, method string, d time.Duration, err error) 
 // IdempotencyReplay counts one request answered from the idempotency store.
 func (m *Metrics) IdempotencyReplay() { m.idempotencyReplays.Inc() }
 
-// RateLimited counts one request of client refused with 429.
-func (m *Metrics) RateLimited(client string) { m.rateLimited.WithLabelValues(client).Inc() }
+// RateLimited counts one request of client refused with 429 by its quota.
+func (m *Metrics) RateLimited(client string) {
+	m.rateLimited.WithLabelValues(clientPolicyName, client).Inc()
+}
+
+// FailedAuthLimited counts one request refused with 429 because its
+// address failed authentication too often. No client is known; the address
+// is no label (unbounded, and personal data).
+func (m *Metrics) FailedAuthLimited() { m.rateLimited.WithLabelValues(failedAuthPolicyName, "").Inc() }
 
 // CacheStats are a cache's counters since start and its current size.
 type CacheStats struct {

@@ -106,7 +106,7 @@ func TestCacheAndCounterMetrics(t *testing.T) {
 		"g2p_proxy_bank_cache_misses_total 2",
 		"g2p_proxy_bank_cache_entries 5",
 		"g2p_proxy_idempotency_replays_total 1",
-		`g2p_proxy_rate_limited_total{client="payment-provider"} 2`,
+		`g2p_proxy_rate_limited_total{client="payment-provider",policy="client"} 2`,
 	)
 	stats.Hits = 9 // read at scrape time, not at registration
 	assertContains(t, scrape(t, m), "g2p_proxy_bank_cache_hits_total 9")
