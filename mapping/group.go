@@ -53,7 +53,8 @@ func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, e
 			return Group{}, err
 		}
 		if !found {
-			v.p.ref(LegacyGroupKind, "/kind", "Group type Not Found: %q", cleanText(req.Kind.Value))
+			v.p.ref(LegacyGroupKind, "/kind", "Group type Not Found: %q%s", cleanText(req.Kind.Value),
+				r.ref.accepted(ctx, refGroupKinds, cleanText(req.Kind.Value)))
 		} else {
 			g.vals["kind"] = k.ID
 		}
@@ -85,7 +86,8 @@ func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, e
 				return Group{}, err
 			}
 			if !found {
-				v.p.ref(LegacyMembershipKind, kp, "Member's kind not found: %q", cleanText(k.Name.Value))
+				v.p.ref(LegacyMembershipKind, kp, "Member's kind not found: %q%s", cleanText(k.Name.Value),
+					r.ref.accepted(ctx, refMemberKinds, cleanText(k.Name.Value)))
 				continue
 			}
 			if seenKind[kind.ID] {

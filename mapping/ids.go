@@ -27,7 +27,7 @@ func (r *Registry) IndividualIDs(ctx context.Context, include, exclude string) (
 	} else if t, found, err := r.ref.idType(ctx, inc); err != nil {
 		return nil, err
 	} else if !found {
-		p.refParam(LegacyIDType, "include_id_type", "unknown ID type %q", inc)
+		p.refParam(LegacyIDType, "include_id_type", "unknown ID type %q%s", inc, r.ref.accepted(ctx, refIDTypes, inc))
 	} else {
 		incType = t
 	}
@@ -35,7 +35,7 @@ func (r *Registry) IndividualIDs(ctx context.Context, include, exclude string) (
 		if t, found, err := r.ref.idType(ctx, exc); err != nil {
 			return nil, err
 		} else if !found {
-			p.refParam(LegacyIDType, "exclude_id_type", "unknown ID type %q", exc)
+			p.refParam(LegacyIDType, "exclude_id_type", "unknown ID type %q%s", exc, r.ref.accepted(ctx, refIDTypes, exc))
 		} else {
 			excType = t
 		}

@@ -1,9 +1,12 @@
 package mapping
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/g2p-bank-proxy/g2p-bank-proxy/internal/suggest"
 	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
 )
 
@@ -154,6 +158,65 @@ func find[T any](ctx context.Context, d *referenceData, k refKind, match func(T,
 		}
 	}
 	return zero, false, nil
+}
+
+// maxAcceptedNames caps the names an unknown-reference message lists.
+const maxAcceptedNames = 20
+
+// accepted is what a message about the unknown name of kind k adds, so
+// that a client can fix it without asking the registry's administrators:
+// the closest accepted name when name looks like a typo of it, then the
+// accepted names (at most maxAcceptedNames). It reads the cached list,
+// which find has just read again; without it the message goes without.
+func (d *referenceData) accepted(ctx context.Context, k refKind, name string) string {
+	v, err := d.list(ctx, k, false)
+	if err != nil {
+		return ""
+	}
+	names := refNames(v)
+	if len(names) == 0 {
+		return "; none is configured in the registry"
+	}
+	var b strings.Builder
+	if best := suggest.Closest(name, names); best != "" {
+		fmt.Fprintf(&b, " (did you mean %q?)", best)
+	}
+	b.WriteString("; accepted: ")
+	for i, n := range names[:min(len(names), maxAcceptedNames)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", n)
+	}
+	if len(names) > maxAcceptedNames {
+		fmt.Fprintf(&b, ", … (%d in all)", len(names))
+	}
+	return b.String()
+}
+
+// refNames lists the names a client may send for the records of a cached
+// list (genders: code and value), sorted and each once, case ignored.
+func refNames(list any) []string {
+	var names []string
+	switch l := list.(type) {
+	case []genderType:
+		for _, g := range l {
+			names = append(names, g.Code, g.Value)
+		}
+	case []idType:
+		for _, t := range l {
+			names = append(names, t.Name)
+		}
+	case []namedRef:
+		for _, n := range l {
+			names = append(names, n.Name)
+		}
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return strings.TrimSpace(n) == "" })
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
+	})
+	return slices.CompactFunc(names, strings.EqualFold)
 }
 
 // flush forgets every cached list: the next lookups read Odoo again.

@@ -73,7 +73,7 @@ func (r *Registry) updateIndividuals(ctx context.Context, idTypeName string, ite
 		if t, found, err = r.ref.idType(ctx, typeName); err != nil {
 			return nil, err
 		} else if !found {
-			v.p.refParam(LegacyIDType, "id_type", "unknown ID type %q", typeName)
+			v.p.refParam(LegacyIDType, "id_type", "unknown ID type %q%s", typeName, r.ref.accepted(ctx, refIDTypes, typeName))
 		}
 	}
 	if len(items) == 0 {

@@ -144,7 +144,7 @@ func (v *validator) ids(ctx context.Context, items []RegistrationIDRequest, ptr 
 			return err
 		}
 		if !found {
-			v.p.ref(LegacyIDType, ip+"/id_type", "unknown ID type %q", typeName)
+			v.p.ref(LegacyIDType, ip+"/id_type", "unknown ID type %q%s", typeName, v.ref.accepted(ctx, refIDTypes, typeName))
 			continue
 		}
 		if prev, dup := seen[t.ID]; dup {
@@ -294,7 +294,8 @@ func (v *validator) person(ctx context.Context, f *PersonFields, ptr string, d *
 			return err
 		}
 		if !found {
-			v.p.ref(LegacyGender, ptr+"/gender", "unknown gender %q", cleanText(f.Gender.Value))
+			v.p.ref(LegacyGender, ptr+"/gender", "unknown gender %q%s", cleanText(f.Gender.Value),
+				v.ref.accepted(ctx, refGenders, cleanText(f.Gender.Value)))
 		} else {
 			d.vals["gender"] = g.Value
 		}
