@@ -1,14 +1,11 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
-	"time"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 )
 
@@ -17,10 +14,12 @@ const EnvPrefix = "G2P_PROXY"
 
 // Load reads the YAML file at path, applies environment overrides and
 // defaults, reads secret files and validates the result. Unknown keys in the
-// file are an error, so a typo does not silently fall back to a default.
+// file and unknown G2P_PROXY_* variables are an error, so a typo does not
+// silently fall back to a default; a problem with a value the environment
+// set names the variable.
 func Load(path string) (*Config, error) {
 	v := viper.New()
-	setDefaults(v, "", reflect.ValueOf(*Default()))
+	setDefaults(v)
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
@@ -29,17 +28,22 @@ func Load(path string) (*Config, error) {
 	if err := v.ReadInConfig(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	p := &validator{label: labelFromEnv}
+	checkEnvironment(p, os.Environ())
+	checkKeys(p, "", reflect.TypeFor[Config](), v.AllSettings())
 	var cfg Config
-	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
-		durationNeedsUnit, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","),
-	))); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	if err := v.Unmarshal(&cfg, decodeHooks); err != nil {
+		addDecodeProblems(p, err)
 	}
-	cfg.preferEnvironmentSecrets()
-	if err := cfg.readSecretFiles(); err != nil {
+	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	cfg.preferEnvironmentSecrets()
+	cfg.readSecretFiles(p)
+	if len(p.problems) == 0 { // a missing secret file would be reported twice
+		cfg.validate(p)
+	}
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -59,7 +63,7 @@ func (c *Config) preferEnvironmentSecrets() {
 		{"odoo.secret", &c.Odoo.Secret, &c.Odoo.SecretFile},
 		{"redis.password", &c.Redis.Password, &c.Redis.PasswordFile},
 	} {
-		inline, file := envSet(p.key), envSet(p.key+"_file")
+		inline, file := EnvOverride(p.key) != "", EnvOverride(p.key+"_file") != ""
 		switch {
 		case inline && !file:
 			*p.file = ""
@@ -69,44 +73,34 @@ func (c *Config) preferEnvironmentSecrets() {
 	}
 }
 
-// envSet reports whether the environment variable of key (odoo.secret:
-// G2P_PROXY_ODOO_SECRET) is set and not empty.
-func envSet(key string) bool {
-	return os.Getenv(EnvPrefix+"_"+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))) != ""
-}
-
 // readSecretFiles replaces secrets by the content of their *_file key. A
 // secret given both inline and as a file in the same layer (file or
 // environment) is refused: which one wins would be a guess.
-func (c *Config) readSecretFiles() error {
-	var errs []error
+func (c *Config) readSecretFiles(v *validator) {
 	if c.Odoo.SecretFile != "" {
 		if c.Odoo.Secret != "" {
-			errs = append(errs, errors.New("odoo.secret: set either secret or secret_file, not both"))
+			v.add("odoo.secret", "set either secret or secret_file, not both")
 		} else if s, err := readSecret(c.Odoo.SecretFile); err != nil {
-			errs = append(errs, fmt.Errorf("odoo.secret_file: %w", err))
+			v.add("odoo.secret_file", "%v", err)
 		} else {
 			c.Odoo.Secret = s
 		}
 	}
-	if err := c.Redis.readPasswordFile(); err != nil {
-		errs = append(errs, err)
-	}
+	c.Redis.readPasswordFile(v)
 	for i := range c.Auth.APIKeys {
 		k := &c.Auth.APIKeys[i]
 		if k.KeyFile == "" {
 			continue
 		}
 		if k.Key != "" {
-			errs = append(errs, fmt.Errorf("auth.api_keys[%d].key: set either key or key_file, not both", i))
+			v.add(fmt.Sprintf("auth.api_keys[%d].key", i), "set either key or key_file, not both")
 		} else if s, err := readSecret(k.KeyFile); err != nil {
-			errs = append(errs, fmt.Errorf("auth.api_keys[%d].key_file: %w", i, err))
+			v.add(fmt.Sprintf("auth.api_keys[%d].key_file", i), "%v", err)
 		} else {
 			k.Key = s
 		}
 	}
-	errs = append(errs, c.Auth.readSecretHashFiles()...)
-	return errors.Join(errs...)
+	c.Auth.readSecretHashFiles(v)
 }
 
 // readSecret returns the file's content without the trailing newline that
@@ -123,36 +117,14 @@ func readSecret(path string) (string, error) {
 	return s, nil
 }
 
-// setDefaults registers every scalar key of the struct value with its
-// default. Viper maps an environment variable only onto a key it knows, so
-// this is also what makes G2P_PROXY_<SECTION>_<KEY> work for every key.
-// Lists (auth.api_keys) come from the file only.
-func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
-	t := val.Type()
-	for i := range t.NumField() {
-		key := prefix + t.Field(i).Tag.Get("mapstructure")
-		f := val.Field(i)
-		switch {
-		case f.Kind() == reflect.Struct:
-			setDefaults(v, key+".", f)
-		case f.Kind() != reflect.Slice:
-			v.SetDefault(key, f.Interface())
+// setDefaults registers every key the environment can set (all but the
+// lists of sections) with its default. Viper maps an environment variable
+// only onto a key it knows, so this is also what makes
+// G2P_PROXY_<SECTION>_<KEY> work for every such key.
+func setDefaults(v *viper.Viper) {
+	for _, s := range settings("", reflect.ValueOf(*Default())) {
+		if !isSectionList(s.value.Type()) {
+			v.SetDefault(s.key, s.value.Interface())
 		}
 	}
-}
-
-// durationNeedsUnit refuses a bare number for a duration: YAML's
-// `timeout: 30` would otherwise mean 30 nanoseconds.
-func durationNeedsUnit(from, to reflect.Type, data any) (any, error) {
-	durationType := reflect.TypeFor[time.Duration]()
-	if to != durationType || from == durationType { // defaults are durations already
-		return data, nil
-	}
-	switch from.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return nil, fmt.Errorf("%v has no unit; write a duration such as 30s or 500ms", data)
-	}
-	return data, nil
 }

@@ -18,8 +18,8 @@ func TestMetricsConfig(t *testing.T) {
 		t.Errorf("metrics.listen from the environment: %+v, %v", cfg, err)
 	}
 	for listen, want := range map[string]string{
-		"9090":           "metrics.listen: must be host:port",
-		"127.0.0.1:8080": "metrics.listen: must differ from server.listen",
+		"9090":           "G2P_PROXY_METRICS_LISTEN (metrics.listen): must be host:port",
+		"127.0.0.1:8080": "G2P_PROXY_METRICS_LISTEN (metrics.listen): must differ from server.listen",
 	} {
 		t.Setenv("G2P_PROXY_METRICS_LISTEN", listen)
 		if _, err := Load(writeFile(t, "c.yaml", minimal)); err == nil || !strings.Contains(err.Error(), want) {

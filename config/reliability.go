@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"fmt"
 	"net"
 	"time"
 )
@@ -37,19 +35,17 @@ type Redis struct {
 // Enabled reports whether a Redis is configured.
 func (r Redis) Enabled() bool { return r.Addr != "" }
 
-func (r *Redis) readPasswordFile() error {
+func (r *Redis) readPasswordFile(v *validator) {
 	if r.PasswordFile == "" {
-		return nil
+		return
 	}
 	if r.Password != "" {
-		return errors.New("redis.password: set either password or password_file, not both")
+		v.add("redis.password", "set either password or password_file, not both")
+	} else if s, err := readSecret(r.PasswordFile); err != nil {
+		v.add("redis.password_file", "%v", err)
+	} else {
+		r.Password = s
 	}
-	s, err := readSecret(r.PasswordFile)
-	if err != nil {
-		return fmt.Errorf("redis.password_file: %w", err)
-	}
-	r.Password = s
-	return nil
 }
 
 // AnswerMargin is what a request keeps of server.write_timeout, after its

@@ -31,9 +31,9 @@ func TestEnvironmentSecretReplacesTheFilesEitherSpelling(t *testing.T) {
 			map[string]string{"G2P_PROXY_REDIS_PASSWORD_FILE": redisFile}, "s3cret", "redis-from-file", ""},
 		{"both spellings in the environment", minimal,
 			map[string]string{"G2P_PROXY_ODOO_SECRET": "a", "G2P_PROXY_ODOO_SECRET_FILE": fromFile}, "", "",
-			"odoo.secret: set either secret or secret_file, not both"},
+			"G2P_PROXY_ODOO_SECRET (odoo.secret): set either secret or secret_file, not both"},
 		{"an empty variable overrides nothing", withSecretFile,
-			map[string]string{"G2P_PROXY_ODOO_SECRET": ""}, "", "", "odoo.secret_file: open /run/secrets/absent-here"},
+			map[string]string{"G2P_PROXY_ODOO_SECRET": ""}, "", "", "invalid configuration:\n  odoo.secret_file: open /run/secrets/absent-here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -250,20 +250,18 @@ func validateTrustedProxies(v *validator, proxies []string) {
 
 // readSecretHashFiles replaces each client's secret_hash by the content of
 // its secret_hash_file.
-func (a *Auth) readSecretHashFiles() []error {
-	var errs []error
+func (a *Auth) readSecretHashFiles(v *validator) {
 	for i := range a.Clients {
 		c := &a.Clients[i]
 		if c.SecretHashFile == "" {
 			continue
 		}
 		if c.SecretHash != "" {
-			errs = append(errs, fmt.Errorf("auth.clients[%d].secret_hash: set either secret_hash or secret_hash_file, not both", i))
+			v.add(fmt.Sprintf("auth.clients[%d].secret_hash", i), "set either secret_hash or secret_hash_file, not both")
 		} else if s, err := readSecret(c.SecretHashFile); err != nil {
-			errs = append(errs, fmt.Errorf("auth.clients[%d].secret_hash_file: %w", i, err))
+			v.add(fmt.Sprintf("auth.clients[%d].secret_hash_file", i), "%v", err)
 		} else {
 			c.SecretHash = s
 		}
 	}
-	return errs
 }

@@ -23,6 +23,11 @@ func (e *ValidationError) Error() string {
 // as a *ValidationError, so an operator fixes the file in one pass.
 func (c *Config) Validate() error {
 	v := &validator{}
+	c.validate(v)
+	return v.err()
+}
+
+func (c *Config) validate(v *validator) {
 	c.Server.validate(v)
 	c.Odoo.validate(v)
 	c.Registry.validate(v)
@@ -38,16 +43,29 @@ func (c *Config) Validate() error {
 		v.add("server.write_timeout", "must be at least odoo.timeout + registry.outcome_lookup + %s (%s + %s + %s)",
 			AnswerMargin, c.Odoo.Timeout, c.Registry.OutcomeLookup, AnswerMargin)
 	}
+}
+
+// validator collects problems, each naming its key.
+type validator struct {
+	problems []string
+	// label names a key in a problem; nil: the key itself. Load names the
+	// environment variable that set the key too.
+	label func(key string) string
+}
+
+func (v *validator) add(key, format string, args ...any) {
+	if v.label != nil {
+		key = v.label(key)
+	}
+	v.problems = append(v.problems, key+": "+fmt.Sprintf(format, args...))
+}
+
+// err is the problems found so far as a *ValidationError, or nil.
+func (v *validator) err() error {
 	if len(v.problems) == 0 {
 		return nil
 	}
 	return &ValidationError{Problems: v.problems}
-}
-
-type validator struct{ problems []string }
-
-func (v *validator) add(key, format string, args ...any) {
-	v.problems = append(v.problems, key+": "+fmt.Sprintf(format, args...))
 }
 
 func (s Server) validate(v *validator) {
