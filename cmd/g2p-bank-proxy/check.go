@@ -95,7 +95,11 @@ func checkOdoo(ctx context.Context, client *odoo.Client, c config.Odoo, w io.Wri
 		fmt.Fprintf(w, "WARN  Odoo %s: the proxy is built and tested for Odoo 17\n", v.ServerVersion)
 	}
 	uid, err := client.Authenticate(ctx)
-	if !report(err, "login %q on database %q (uid %d)", c.Login, c.DB, uid) {
+	login := fmt.Sprintf("login %q on database %q", c.Login, c.DB)
+	if err == nil {
+		login += fmt.Sprintf(" (uid %d)", uid)
+	}
+	if !report(err, "%s", login) {
 		return failed
 	}
 	for _, m := range modelFields {
@@ -134,13 +138,32 @@ var errLacksRight = errors.New("the Odoo user lacks this right")
 func explain(err error) string {
 	switch {
 	case odoo.IsKind(err, odoo.KindAuthFailed), odoo.IsKind(err, odoo.KindAccessDenied):
-		return "wrong login or secret (odoo.login, odoo.secret)"
+		return "wrong login or secret " + configKeys("odoo.login", "odoo.secret")
 	case odoo.IsKind(err, odoo.KindUnavailable), odoo.IsKind(err, odoo.KindTransport):
-		return "cannot reach Odoo (odoo.url): " + err.Error()
+		return "cannot reach Odoo " + configKeys("odoo.url") + ": " + err.Error()
 	case odoo.IsKind(err, odoo.KindTimeout):
 		return "Odoo did not answer in time"
 	case odoo.IsKind(err, odoo.KindAccessError):
 		return "the Odoo user lacks this right (see README: The technical Odoo user)"
 	}
 	return err.Error()
+}
+
+// configKeys names the keys to look at, and the environment variables that
+// set any of them (or their *_file twin): the file is not to blame then.
+// "(odoo.login, odoo.secret; set by G2P_PROXY_ODOO_SECRET)".
+func configKeys(keys ...string) string {
+	var env []string
+	for _, k := range keys {
+		for _, key := range []string{k, k + "_file"} {
+			if name := config.EnvOverride(key); name != "" {
+				env = append(env, name)
+			}
+		}
+	}
+	s := strings.Join(keys, ", ")
+	if len(env) > 0 {
+		s += "; set by " + strings.Join(env, ", ")
+	}
+	return "(" + s + ")"
 }

@@ -82,6 +82,19 @@ func TestCheckStopsAtAFailedLogin(t *testing.T) {
 	if strings.Contains(out, "res.partner") {
 		t.Errorf("rights were checked after a failed login:\n%s", out)
 	}
+	if strings.Contains(out, "uid 0") {
+		t.Errorf("a failed login shows a uid:\n%s", out)
+	}
+}
+
+// When the environment set the secret, check says so: the file is not to blame.
+func TestCheckNamesTheVariableThatSetTheSecret(t *testing.T) {
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedEmpty})
+	t.Setenv("G2P_PROXY_ODOO_SECRET", "wrong-from-env")
+	code, out, _ := runCLI("check", "--config", writeCheckConfig(t, emu.URL(), "admin"))
+	if want := "wrong login or secret (odoo.login, odoo.secret; set by G2P_PROXY_ODOO_SECRET)"; code != exitError || !strings.Contains(out, want) {
+		t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+	}
 }
 
 func TestCheckReportsAnUnreachableOdoo(t *testing.T) {

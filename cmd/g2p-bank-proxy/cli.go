@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -30,7 +31,7 @@ Usage:
 
 Commands:
   serve    run against a real OpenSPP/Odoo, configured by a YAML file
-           (every key can be overridden by G2P_PROXY_<SECTION>_<KEY>)
+           (a key can be overridden by G2P_PROXY_<SECTION>_<KEY>)
   demo     run against an embedded Odoo emulator with demo data
   check    check a configuration: Odoo reachable, login, the rights the proxy needs
   hash-secret
@@ -148,11 +149,17 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		zap.String("odoo_url", cfg.Odoo.URL), zap.String("odoo_db", cfg.Odoo.DB),
 		zap.String("odoo_login", cfg.Odoo.Login), zap.String("odoo_protocol", cfg.Odoo.Protocol),
 		zap.Strings("clients", clientIDs(cfg.Auth)), zap.Bool("oidc", cfg.Auth.OIDC.Enabled()))
-	srv, err := newServer(cfg, log)
+	srv, client, err := newServer(cfg, log)
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx)
+	loginCtx, stopLogin := context.WithCancel(ctx)
+	var login sync.WaitGroup
+	login.Go(func() { logInAtStart(loginCtx, client, cfg.Odoo, log) })
+	err = srv.Run(ctx)
+	stopLogin()
+	login.Wait()
+	return err
 }
 
 // clientIDs lists the configured clients for the start-up log (never keys

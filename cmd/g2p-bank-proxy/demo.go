@@ -21,7 +21,7 @@ import (
 type demoOptions struct {
 	listen         string // proxy address
 	apiKey         string // "" = random
-	emulatorListen string // "" = a free loopback port
+	emulatorListen string // "" = a free loopback port (the proxy reaches it over HTTP either way)
 }
 
 // The emulator's fixed credentials (odoo/emulator).
@@ -37,7 +37,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var o demoOptions
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`address` the proxy listens on")
 	fs.StringVar(&o.apiKey, "api-key", "", "API `key` of the demo client (random when empty; it has every scope)")
-	fs.StringVar(&o.emulatorListen, "emulator-listen", "", "also expose the emulated Odoo at this `address` (db openspp, admin/admin)")
+	fs.StringVar(&o.emulatorListen, "emulator-listen", "", "`address` of the emulated Odoo (db openspp, admin/admin), which the proxy calls over HTTP (default: a free loopback port, printed at start)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func startDemo(ctx context.Context, o demoOptions, log *zap.Logger) (*demo, erro
 		emuLn.Close()
 		return nil, err
 	}
-	srv, err := newServer(cfg, log)
+	srv, _, err := newServer(cfg, log)
 	if err != nil {
 		emuLn.Close()
 		return nil, err
@@ -161,7 +161,7 @@ func (d *demo) exampleCalls() []exampleCall {
 		{title: "list five individuals", method: "GET", path: "/individual?limit=5"},
 		{title: "create an individual with a national id, a phone and a bank account", method: "POST", path: "/individual",
 			body: `{"given_name":"Ibrahima","family_name":"Fall","gender":"Male","birthdate":"1991-03-08",` +
-				`"ids":[{"id_type":"National ID","value":"1000000042"}],"phone_numbers":[{"phone_no":"+221 77 987 65 43"}],` +
+				`"ids":[{"id_type":"National ID","value":"1000000042","status":"valid"}],"phone_numbers":[{"phone_no":"+221 77 987 65 43"}],` +
 				`"bank_ids":[{"bank_name":"Ecobank Sénégal","bic":"ECOCSNDA","acc_number":"SN04 SN01 0152 0000 0042 4242 4242"}]}`}}
 }
 

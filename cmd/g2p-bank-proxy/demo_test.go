@@ -87,6 +87,11 @@ func TestDemoExampleCallsWork(t *testing.T) {
 	if len(created.BankIDs) != 1 || created.BankIDs[0].AccNumber != "SN04 SN01 0152 0000 0042 4242 4242" || len(created.RegIDs) != 1 {
 		t.Errorf("created individual lacks its bank account or id: %s", body)
 	}
+	// Its id is a valid one, so the next thing a newcomer tries finds it.
+	status, body = call(t, d, exampleCall{method: "GET", path: "/get_individual_ids?include_id_type=National%20ID"})
+	if status != 200 || !strings.Contains(string(body), `"1000000042"`) {
+		t.Errorf("get_individual_ids after the example create: %d %s; want it to list 1000000042", status, body)
+	}
 
 	// The access log counts the Odoo calls each request made.
 	for _, l := range logs.FilterMessage("request").All() {
@@ -95,8 +100,8 @@ func TestDemoExampleCallsWork(t *testing.T) {
 			t.Errorf("access log %v: want client %q and a non-zero odoo_calls", f, demoClientID)
 		}
 	}
-	if n := logs.FilterMessage("request").Len(); n != 2 {
-		t.Errorf("%d access log lines, want 2", n)
+	if n := logs.FilterMessage("request").Len(); n != 3 {
+		t.Errorf("%d access log lines, want 3", n)
 	}
 }
 
@@ -149,9 +154,10 @@ func TestDemoKeyIsRandomUnlessGiven(t *testing.T) {
 	}
 }
 
-// With --emulator-listen, tools can reach the emulated Odoo directly.
+// Tools can reach the emulated Odoo directly at the address the banner
+// prints, with or without --emulator-listen (which only fixes the address).
 func TestDemoExposesTheEmulator(t *testing.T) {
-	d, _ := startTestDemo(t, demoOptions{emulatorListen: "127.0.0.1:0"})
+	d, _ := startTestDemo(t, demoOptions{})
 	client, err := odoo.New(odoo.Config{URL: d.emulatorURL, DB: demoDB, Login: demoLogin, Secret: demoPassword}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)

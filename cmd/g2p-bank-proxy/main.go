@@ -23,17 +23,17 @@ func main() {
 }
 
 // newServer builds the Odoo client, the registry and bank-account services
-// and the HTTP server from a validated configuration. It makes no network
-// call.
-func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
+// and the HTTP server from a validated configuration, and returns the
+// server and its Odoo client. It makes no network call.
+func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, *odoo.Client, error) {
 	oc, err := odooConfig(cfg.Odoo)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	metrics := newMetrics(cfg.Metrics, &oc)
 	client, err := odoo.New(oc, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store, locker := sharedState(cfg.Redis, log)
 	// Lost write answers are resolved for every service (outcome.go).
@@ -54,10 +54,11 @@ func newServer(cfg *config.Config, log *zap.Logger) (*proxy.Server, error) {
 	watchServices(metrics, client, registry.Banks())
 	auditor, err := newAuditor(cfg.Audit, client, metrics, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client, Idempotency: store, Metrics: metrics,
+	srv, err := proxy.New(cfg, proxy.Deps{Registry: registry, Accounts: accounts, Upstream: client, Idempotency: store, Metrics: metrics,
 		Auditor: auditor}, log)
+	return srv, client, err
 }
 
 // odooConfig is the Odoo client configuration of every command that talks
@@ -95,6 +96,8 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
 	ec := zap.NewProductionEncoderConfig()
 	ec.TimeKey = "time"
 	ec.EncodeTime = zapcore.ISO8601TimeEncoder
+	// "backoff":"15s" rather than a bare 15 whose unit the reader must guess.
+	ec.EncodeDuration = zapcore.StringDurationEncoder
 	enc := zapcore.NewJSONEncoder(ec)
 	if c.Format == "console" {
 		ec.EncodeLevel = zapcore.CapitalLevelEncoder

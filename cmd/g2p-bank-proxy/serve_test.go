@@ -35,15 +35,16 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// listenAddr waits for serve's "listening" log line and returns its address.
-func listenAddr(t *testing.T, logs *lockedBuffer, exited <-chan error) string {
+// waitForLog waits for a JSON log line that match accepts and returns it,
+// failing the test if serve exits first or the line never comes.
+func waitForLog(t *testing.T, logs *lockedBuffer, exited <-chan error, what string, match func(line map[string]any) bool) map[string]any {
 	t.Helper()
 	for range 1000 {
 		sc := bufio.NewScanner(strings.NewReader(logs.String()))
 		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				return line.Addr
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && match(line) {
+				return line
 			}
 		}
 		select {
@@ -52,8 +53,16 @@ func listenAddr(t *testing.T, logs *lockedBuffer, exited <-chan error) string {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatalf("serve never logged its address:\n%s", logs)
-	return ""
+	t.Fatalf("serve never logged %s:\n%s", what, logs)
+	return nil
+}
+
+// listenAddr waits for serve's "listening" log line and returns its address.
+func listenAddr(t *testing.T, logs *lockedBuffer, exited <-chan error) string {
+	t.Helper()
+	line := waitForLog(t, logs, exited, "its address", func(l map[string]any) bool { return l["msg"] == "listening" })
+	addr, _ := line["addr"].(string)
+	return addr
 }
 
 // serve --config runs the proxy from a file (with an environment override)
@@ -110,5 +119,74 @@ auth:
 	}
 	if strings.Contains(out, "integrator-key-123") {
 		t.Error("the logs contain a client key")
+	}
+}
+
+// A wrong Odoo secret shows in serve's log at start, not only with the
+// first request; serve keeps running (Odoo may be fixed without a
+// restart), and the refused login's back-off spares Odoo's lock-out.
+func TestServeLogsARefusedOdooLoginAtStart(t *testing.T) {
+	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedEmpty})
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:0
+odoo:
+  url: %s
+  db: openspp
+  login: admin
+  secret: wrong
+auth:
+  api_keys:
+    - {id: app, key: app-key-123456, scopes: [registry:read]}
+`, emu.URL())), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &lockedBuffer{}
+	exited := make(chan error, 1)
+	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
+	addr := listenAddr(t, logs, exited)
+	line := waitForLog(t, logs, exited, "the refused login", func(l map[string]any) bool {
+		msg, _ := l["msg"].(string)
+		return strings.HasPrefix(msg, "cannot log in to Odoo")
+	})
+	msg := line["msg"].(string)
+	for _, want := range []string{`as "admin" on database "openspp"`, "wrong login or secret (odoo.login, odoo.secret)",
+		"/readyz reports not ready", "503 upstream_auth_failed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("start-up log %q lacks %q", msg, want)
+		}
+	}
+	if line["level"] != "error" {
+		t.Errorf("level %v, want error", line["level"])
+	}
+	refused := waitForLog(t, logs, exited, "the back-off", func(l map[string]any) bool { return l["msg"] == "authentication refused; backing off" })
+	if refused["backoff"] != "15s" {
+		t.Errorf(`"backoff": %v, want "15s" (a duration with its unit)`, refused["backoff"])
+	}
+
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/registry/individual", nil)
+	req.Header.Set("Authorization", "Bearer app-key-123456")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a request after the refused login: %d, want 503", resp.StatusCode)
+	}
+	logins := 0
+	for _, c := range emu.CallLog() {
+		if c.Method == "authenticate" {
+			logins++
+		}
+	}
+	if logins != 1 {
+		t.Errorf("Odoo saw %d logins, want 1: the request must wait out the back-off", logins)
+	}
+	cancel()
+	if err := <-exited; err != nil {
+		t.Errorf("serve after cancel: %v", err)
 	}
 }
