@@ -44,7 +44,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", cfg, want)
 	}
-	if cfg.Server.BasePath != "/api/v1/registry" || cfg.Odoo.Protocol != "xmlrpc" || cfg.Server.MaxBodyBytes != 1<<20 {
+	if cfg.Server.BasePath != "/api/v1/registry" || cfg.Odoo.Protocol != "jsonrpc" || cfg.Server.MaxBodyBytes != 1<<20 {
 		t.Errorf("unexpected defaults: %+v", cfg.Server)
 	}
 }

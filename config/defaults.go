@@ -18,7 +18,7 @@ func Default() *Config {
 			CORSMaxAge:      10 * time.Minute,
 		},
 		Odoo: Odoo{
-			Protocol:       "xmlrpc",
+			Protocol:       "jsonrpc",
 			Timeout:        30 * time.Second,
 			ConnectTimeout: 5 * time.Second,
 			Lang:           "en_US",

@@ -16,8 +16,8 @@ type redactingCore struct{ zapcore.Core }
 
 // unredacted fields hold identifiers the service makes itself (hex request
 // ids and audit hashes look like numbers but must stay greppable; an audit
-// record's time must match the file's).
-var unredacted = map[string]bool{"request_id": true, "record_time": true, "record_hash": true, "last_hash": true}
+// record's time must match the file's) and the configuration file's path.
+var unredacted = map[string]bool{"request_id": true, "config": true, "record_time": true, "record_hash": true, "last_hash": true}
 
 func (c redactingCore) With(fields []zapcore.Field) zapcore.Core {
 	return redactingCore{c.Core.With(redactFields(fields))}
