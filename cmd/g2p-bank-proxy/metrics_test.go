@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -50,12 +49,8 @@ auth:
     - {id: integrator, key: integrator-key-123, scopes: [registry:read]}
 `, emu.URL(), metricsAddr)), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
-	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-	addr := listenAddr(t, logs, exited)
+	srv := startServe(t, cfgFile)
+	addr := srv.addr
 
 	if code, body := get(t, "http://"+addr+"/api/v1/registry/individual?limit=2", "integrator-key-123"); code != 200 {
 		t.Fatalf("GET /individual: %d %s", code, body)
@@ -77,8 +72,7 @@ auth:
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	cancel()
-	if err := <-exited; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Errorf("serve after cancel: %v", err)
 	}
 }

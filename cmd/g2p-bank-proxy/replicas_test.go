@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,15 +37,7 @@ auth:
       key: integrator-key-123
       scopes: [registry:read, registry:write]
 `, emu.URL(), rc.Options().Addr)), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var addrs []string
-	for range 2 {
-		logs := &lockedBuffer{}
-		exited := make(chan error, 1)
-		go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-		addrs = append(addrs, listenAddr(t, logs, exited))
-	}
+	addrs := []string{startServe(t, cfgFile).addr, startServe(t, cfgFile).addr}
 	post := func(addr string) (*http.Response, string) {
 		body := `{"given_name":"Replica","family_name":"Test","ids":[{"id_type":"National ID","value":"5000000001"}]}`
 		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/registry/individual", strings.NewReader(body))
@@ -100,12 +91,8 @@ auth:
       key: integrator-key-123
       scopes: [registry:read, registry:write]
 `, emu.URL(), deadRedis)), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
-	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-	addr := listenAddr(t, logs, exited)
+	srv := startServe(t, cfgFile)
+	logs, addr := srv.logs, srv.addr
 
 	req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/registry/individual",
 		strings.NewReader(`{"given_name":"Redis","family_name":"Down"}`))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -72,17 +71,13 @@ log:
   level: debug
 `, emu.URL(), secret, hash, enrolKey, auditFile)), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
-	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-	addr := listenAddr(t, logs, exited)
+	srv := startServe(t, cfgFile)
 	t.Cleanup(func() {
-		cancel()
-		if err := <-exited; err != nil {
+		if err := srv.stop(); err != nil {
 			t.Errorf("serve after cancel: %v", err)
 		}
 	})
+	addr, logs := srv.addr, srv.logs
 	return &securedProxy{emu: emu, base: "http://" + addr + "/api/v1/registry", logs: logs, audit: auditFile}
 }
 

@@ -35,12 +35,51 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// serving is a `serve` run by a test, with what it logs.
+type serving struct {
+	addr   string // where it listens
+	logs   *lockedBuffer
+	cancel context.CancelFunc
+	exited chan error
+	once   sync.Once
+	err    error
+}
+
+// startServe runs `serve --config cfgFile` until stop or the end of the
+// test and returns once it logged its address.
+func startServe(t *testing.T, cfgFile string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serving{logs: &lockedBuffer{}, cancel: cancel, exited: make(chan error, 1)}
+	go func() { s.exited <- runServe(ctx, []string{"--config", cfgFile}, s.logs) }()
+	t.Cleanup(func() { _ = s.stop() })
+	s.addr = s.listening(t)
+	return s
+}
+
+// listening waits for the "listening" log line and returns its address.
+func (s *serving) listening(t *testing.T) string {
+	t.Helper()
+	line := s.waitForLog(t, "its address", func(l map[string]any) bool { return l["msg"] == "listening" })
+	addr, _ := line["addr"].(string)
+	return addr
+}
+
+// stop cancels serve's context and returns what serve returned.
+func (s *serving) stop() error {
+	s.once.Do(func() {
+		s.cancel()
+		s.err = <-s.exited
+	})
+	return s.err
+}
+
 // waitForLog waits for a JSON log line that match accepts and returns it,
 // failing the test if serve exits first or the line never comes.
-func waitForLog(t *testing.T, logs *lockedBuffer, exited <-chan error, what string, match func(line map[string]any) bool) map[string]any {
+func (s *serving) waitForLog(t *testing.T, what string, match func(line map[string]any) bool) map[string]any {
 	t.Helper()
 	for range 1000 {
-		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		sc := bufio.NewScanner(strings.NewReader(s.logs.String()))
 		for sc.Scan() {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && match(line) {
@@ -48,21 +87,14 @@ func waitForLog(t *testing.T, logs *lockedBuffer, exited <-chan error, what stri
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("serve exited early: %v\n%s", err, logs)
+		case err := <-s.exited:
+			s.once.Do(func() { s.err = err })
+			t.Fatalf("serve exited early: %v\n%s", err, s.logs)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatalf("serve never logged %s:\n%s", what, logs)
+	t.Fatalf("serve never logged %s:\n%s", what, s.logs)
 	return nil
-}
-
-// listenAddr waits for serve's "listening" log line and returns its address.
-func listenAddr(t *testing.T, logs *lockedBuffer, exited <-chan error) string {
-	t.Helper()
-	line := waitForLog(t, logs, exited, "its address", func(l map[string]any) bool { return l["msg"] == "listening" })
-	addr, _ := line["addr"].(string)
-	return addr
 }
 
 // serve --config runs the proxy from a file (with an environment override)
@@ -89,12 +121,8 @@ auth:
 `, secret)), 0o600)
 	t.Setenv("G2P_PROXY_ODOO_URL", emu.URL())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
-	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-	addr := listenAddr(t, logs, exited)
+	srv := startServe(t, cfgFile)
+	logs, addr := srv.logs, srv.addr
 
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/registry/individual?limit=2", nil)
 	req.Header.Set("Authorization", "Bearer integrator-key-123")
@@ -109,8 +137,7 @@ auth:
 		t.Errorf("GET /individual?limit=2: %d, %d items, %v", resp.StatusCode, len(list), err)
 	}
 
-	cancel()
-	if err := <-exited; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Errorf("serve after cancel: %v", err)
 	}
 	out := logs.String()
@@ -141,13 +168,9 @@ auth:
     - {id: app, key: app-key-123456, scopes: [registry:read]}
 `, emu.URL())), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
-	go func() { exited <- runServe(ctx, []string{"--config", cfgFile}, logs) }()
-	addr := listenAddr(t, logs, exited)
-	line := waitForLog(t, logs, exited, "the refused login", func(l map[string]any) bool {
+	srv := startServe(t, cfgFile)
+	addr := srv.addr
+	line := srv.waitForLog(t, "the refused login", func(l map[string]any) bool {
 		msg, _ := l["msg"].(string)
 		return strings.HasPrefix(msg, "cannot log in to Odoo")
 	})
@@ -161,7 +184,7 @@ auth:
 	if line["level"] != "error" {
 		t.Errorf("level %v, want error", line["level"])
 	}
-	refused := waitForLog(t, logs, exited, "the back-off", func(l map[string]any) bool { return l["msg"] == "authentication refused; backing off" })
+	refused := srv.waitForLog(t, "the back-off", func(l map[string]any) bool { return l["msg"] == "authentication refused; backing off" })
 	if refused["backoff"] != "15s" {
 		t.Errorf(`"backoff": %v, want "15s" (a duration with its unit)`, refused["backoff"])
 	}
@@ -185,8 +208,7 @@ auth:
 	if logins != 1 {
 		t.Errorf("Odoo saw %d logins, want 1: the request must wait out the back-off", logins)
 	}
-	cancel()
-	if err := <-exited; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Errorf("serve after cancel: %v", err)
 	}
 }

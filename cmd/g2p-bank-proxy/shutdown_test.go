@@ -47,11 +47,13 @@ auth:
       scopes: [registry:read]
 `, emu.URL())), 0o600)
 
-	logs := &lockedBuffer{}
-	exited := make(chan error, 1)
+	// run, not runServe: the signal handling is under test. Its exit code
+	// arrives on code, so nothing reports an early exit to waitForLog.
+	srv := &serving{logs: &lockedBuffer{}}
+	logs := srv.logs
 	code := make(chan int, 1)
 	go func() { code <- run([]string{"serve", "--config", cfgFile}, io.Discard, logs) }()
-	addr := listenAddr(t, logs, exited)
+	addr := srv.listening(t)
 
 	type answer struct {
 		status int
