@@ -128,8 +128,7 @@ func (s *Server) idempotency(c *gin.Context) {
 // the store is unavailable such writes are served without this check.
 func (s *Server) keylessWrite(c *gin.Context, fp string) {
 	k := s.idem
-	// "\x1f\x00": keys are printable, so no client key collides with this.
-	scoped := mapping.ClientID(c.Request.Context()) + "\x1f\x00" + fp
+	scoped := keylessScope(c, fp)
 	sctx := context.WithoutCancel(c.Request.Context())
 	prev, found, err := k.store.Get(sctx, scoped)
 	if err != nil {
@@ -154,6 +153,13 @@ func (s *Server) keylessWrite(c *gin.Context, fp string) {
 	if err != nil {
 		s.requestLog(c).Error("idempotency: cannot record the outcome of a write without key", zap.Error(err))
 	}
+}
+
+// keylessScope is where an unknown outcome is remembered for the client's
+// identical requests without a key. "\x1f\x00": keys are printable, so no
+// client key collides with it.
+func keylessScope(c *gin.Context, fp string) string {
+	return mapping.ClientID(c.Request.Context()) + "\x1f\x00" + fp
 }
 
 // repeatOfUnknown marks the request as the repeat of an attempt, started
@@ -232,9 +238,13 @@ func attemptEnded(c *gin.Context, rec *recordingWriter, prior bool) attemptEnd {
 func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, start time.Time, prior bool, rec *recordingWriter) {
 	k := s.idem
 	var err error
-	switch attemptEnded(c, rec, prior) {
+	ended := attemptEnded(c, rec, prior)
+	switch ended {
 	case endedUnknown:
-		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}, k.ttl)
+		unknown := idempotency.Entry{State: idempotency.Unknown, Fingerprint: fp, UnknownSince: start}
+		// A client that repeats without its key (against the 504's advice)
+		// must find the attempt too, or it makes a twin.
+		err = errors.Join(k.store.Put(ctx, key, unknown, k.ttl), k.store.Put(ctx, keylessScope(c, fp), unknown, k.ttl))
 	case endedNothing:
 		err = k.store.Delete(ctx, key)
 	default:
@@ -245,6 +255,10 @@ func (s *Server) settleKey(c *gin.Context, ctx context.Context, key, fp string, 
 			}
 		}
 		err = k.store.Put(ctx, key, idempotency.Entry{State: idempotency.Done, Fingerprint: fp, Response: resp}, k.ttl)
+	}
+	if prior && ended != endedUnknown {
+		// Settled: identical requests without a key are new writes again.
+		err = errors.Join(err, k.store.Delete(ctx, keylessScope(c, fp)))
 	}
 	if err != nil {
 		// The answer went out; a repeat will get 409 until the lease ends.

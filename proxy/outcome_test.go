@@ -79,11 +79,15 @@ func TestRepeatAfterUnknownOutcomeWithoutRegistrationIDsMakesNoTwin(t *testing.T
 	for _, tc := range []struct {
 		name, body, name2, account string
 		header                     []string
+		repeatWithoutKey           bool // the client drops its key for the repeat
 	}{
 		{name: "key, bank account", name2: "PAYEE, DUP", account: "+254722333444", header: []string{IdempotencyKeyHeader, "dup-1"},
 			body: `{"given_name":"Dup","family_name":"Payee","bank_ids":[{"bank_name":"Ecobank Sénégal","acc_number":"+254722333444"}]}`},
 		{name: "key, no account", name2: "UNKNOWN, OUTCOME", header: []string{IdempotencyKeyHeader, "dup-2"},
 			body: `{"given_name":"Outcome","family_name":"Unknown","birthdate":"1990-05-01","phone_numbers":[{"phone_no":"+221 77 000 11 22"}]}`},
+		{name: "key, repeated without it", name2: "PAYEE, DROPPED", account: "+254722333666", header: []string{IdempotencyKeyHeader, "dup-3"},
+			repeatWithoutKey: true,
+			body:             `{"given_name":"Dropped","family_name":"Payee","bank_ids":[{"bank_name":"Ecobank Sénégal","acc_number":"+254722333666"}]}`},
 		{name: "no key, bank account", name2: "PAYEE, KEYLESS", account: "+254722333555",
 			body: `{"given_name":"Keyless","family_name":"Payee","bank_ids":[{"bank_name":"Ecobank Sénégal","acc_number":"+254722333555"}]}`},
 	} {
@@ -104,7 +108,11 @@ func TestRepeatAfterUnknownOutcomeWithoutRegistrationIDsMakesNoTwin(t *testing.T
 			waitUntil(t, func() bool { return countByName(t, h.client, tc.name2) == 1 })
 			h.srv.InjectFault(nil)
 
-			again := h.do(t, "POST", "/individual", tc.body, tc.header...)
+			repeat := tc.header
+			if tc.repeatWithoutKey {
+				repeat = nil
+			}
+			again := h.do(t, "POST", "/individual", tc.body, repeat...)
 			if again.Code != 200 {
 				t.Fatalf("repeat: %d %s, want 200 with the first attempt's registrant", again.Code, again.Body)
 			}
