@@ -3,6 +3,7 @@ package mapping
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -102,15 +103,20 @@ func parseSince(s string) (time.Time, bool) {
 // into its one2many reg_ids (transcripts/11).
 func feedSpec() odoo.Spec {
 	spec := accountSpec()
-	spec["partner_id"] = odoo.Spec{"fields": odoo.Spec{
+	spec["partner_id"] = odoo.Spec{"fields": registrantFeedSpec()}
+	return spec
+}
+
+// registrantFeedSpec is what the feed shows of an account's registrant.
+func registrantFeedSpec() odoo.Spec {
+	return odoo.Spec{
 		"active":     odoo.Spec{},
 		"write_date": odoo.Spec{},
 		"reg_ids": odoo.Spec{"fields": odoo.Spec{
 			"id_type": odoo.Spec{"fields": odoo.Fields("name")},
 			"value":   odoo.Spec{},
 		}},
-	}}
-	return spec
+	}
 }
 
 func toFeedAccount(r odoo.Record) FeedAccount {
@@ -141,10 +147,11 @@ type feedRow struct {
 // feedScope is what one feed request reads: its filters, as Odoo domain
 // leaves, and the page size.
 type feedScope struct {
-	accounts odoo.Domain // leaves on res.partner.bank, apart from time
-	partners odoo.Domain // leaves on res.partner, apart from time
-	since    time.Time   // zero: none
-	settled  time.Time   // writes at or after it are held back; zero: none
+	accounts odoo.Domain   // leaves on res.partner.bank, apart from time
+	partners odoo.Domain   // leaves on res.partner, apart from time
+	number   AccountNumber // the acc_number filter; empty: none
+	since    time.Time     // zero: none
+	settled  time.Time     // writes at or after it are held back; zero: none
 	limit    int
 }
 
@@ -180,8 +187,9 @@ func (s feedScope) timeBounds(field string, from, to time.Time) odoo.Domain {
 // microseconds, not by id. The feed therefore treats each second as a
 // bucket ordered by id. It reads two sources, accounts by their own
 // write_date and accounts by their registrant's (see feedSource), and
-// merges them up to the point both have read completely. At most 3 Odoo
-// calls per source, 6 per page, whatever its size.
+// merges them up to the point both have read completely. A page costs 2
+// or 3 Odoo calls, 5 at most (a cursor inside a second adds that second's
+// rest), whatever its size.
 //
 // Accounts and registrants written during the last SettleDelay are held
 // back until their transactions have surely committed (see
@@ -226,6 +234,7 @@ func (a *Accounts) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 		scope.limit = a.opts.DefaultPageSize
 	}
 	scope.limit = min(scope.limit, a.opts.MaxPageSize)
+	scope.number = number
 	if number != "" {
 		// Odoo sanitizes acc_number leaves itself, in sub-searches too
 		// (transcripts/04 step 18).
@@ -422,16 +431,19 @@ func (s registrantSource) rows(recs []odoo.Record, written func(account odoo.Rec
 	return rows
 }
 
+// from reads the registrants and their accounts (archived ones too: the
+// call's active_test=false also applies to the one2many) in one call.
 func (s registrantSource) from(ctx context.Context, t time.Time, n int) ([]feedRow, feedPosition, bool, error) {
 	domain := append(slices.Clone(s.scope.partners), s.scope.timeBounds("write_date", t, time.Time{})...)
-	partners, err := s.a.odoo.SearchRead(ctx, modelPartner, domain, []string{"write_date"},
+	spec := registrantFeedSpec()
+	spec["bank_ids"] = odoo.Spec{"fields": accountSpec()}
+	_, partners, err := s.a.odoo.WebSearchRead(ctx, modelPartner, domain, spec,
 		withArchived(odoo.Options{Order: "write_date asc, id asc", Limit: n + 1}))
 	if err != nil {
 		return nil, feedPosition{}, false, FromOdoo(err)
 	}
 	if len(partners) <= n {
-		rows, err := s.accountsOf(ctx, partners)
-		return rows, feedPosition{}, true, err
+		return s.accountsOf(partners), feedPosition{}, true, nil
 	}
 	// As for accounts: the last partner's second may continue.
 	partial := second(partners[n])
@@ -446,32 +458,30 @@ func (s registrantSource) from(ctx context.Context, t time.Time, n int) ([]feedR
 		}
 		return rows, endOfSecond(partial, registrantChanged), false, nil
 	}
-	rows, err := s.accountsOf(ctx, complete)
-	return rows, endOfSecond(partial.Add(-time.Second), registrantChanged), false, err
+	return s.accountsOf(complete), endOfSecond(partial.Add(-time.Second), registrantChanged), false, nil
 }
 
-// accountsOf reads the accounts of the given registrants (one call, none
-// without registrants), placed at the registrant's write second as the
-// registrant search saw it: a registrant written since is found again at
-// its new second.
-func (s registrantSource) accountsOf(ctx context.Context, partners []odoo.Record) ([]feedRow, error) {
-	if len(partners) == 0 {
-		return nil, nil
+// accountsOf places the accounts read with the given registrants (those
+// the number filter asks for) at the registrant's write second as the
+// search saw it: a registrant written since is found again at its new
+// second. Each account gets its registrant as feedSpec would have read it.
+func (s registrantSource) accountsOf(partners []odoo.Record) []feedRow {
+	var rows []feedRow
+	for _, p := range partners {
+		registrant := maps.Clone(p)
+		delete(registrant, "bank_ids")
+		var recs []odoo.Record
+		for _, acc := range p.Records("bank_ids") {
+			number, _ := acc.String("acc_number")
+			if s.scope.number == "" || AccountNumber(number).Sanitized() == s.scope.number.Sanitized() {
+				acc["partner_id"] = map[string]any(registrant)
+				recs = append(recs, acc)
+			}
+		}
+		rows = append(rows, s.rows(recs, func(odoo.Record) time.Time { return second(p) })...)
 	}
-	written := make(map[int64]time.Time, len(partners))
-	ids := make([]int64, len(partners))
-	for i, p := range partners {
-		ids[i], written[p.ID()] = p.ID(), second(p)
-	}
-	domain := append(slices.Clone(s.scope.accounts), odoo.Cond("partner_id", "in", ids))
-	recs, err := s.a.feedSearch(ctx, domain, "id asc", 0)
-	if err != nil {
-		return nil, err
-	}
-	return s.rows(recs, func(r odoo.Record) time.Time {
-		p, _ := r.Many2One("partner_id")
-		return written[p.ID]
-	}), nil
+	sortFeed(rows)
+	return rows
 }
 
 func second(r odoo.Record) time.Time {
