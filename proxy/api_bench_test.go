@@ -165,8 +165,10 @@ func BenchmarkSearchIndividualsPage100(b *testing.B) {
 func BenchmarkBankAccountFeedPage100(b *testing.B) {
 	bench(b, func(b *testing.B, h *benchHarness, _ int) {
 		rec := h.do(b, http.MethodGet, "/bank-accounts?limit=100", "")
-		if n := strings.Count(rec.Body.String(), `"registrant_id"`); n != 100 {
-			b.Fatalf("feed page has %d accounts, want 100", n)
+		// A page may stop short of the limit (with has_more) where the
+		// registrants changed end inside a second: the cursor never splits one.
+		if n := strings.Count(rec.Body.String(), `"registrant_id"`); n == 0 || n > 100 {
+			b.Fatalf("feed page has %d accounts, want 1 to 100", n)
 		}
 	})
 }
