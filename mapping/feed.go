@@ -339,37 +339,28 @@ type accountSource struct {
 func (accountSource) kind() feedKind { return accountChanged }
 
 func (s accountSource) bucket(ctx context.Context, sec time.Time, after int64, n int) ([]feedRow, bool, error) {
-	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("write_date", sec, sec.Add(time.Second))...)
-	if after > 0 {
-		domain = append(domain, odoo.Cond("id", ">", after))
-	}
-	rows, err := s.rows(ctx, domain, "id asc", n+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(rows) > n {
-		return rows[:n], true, nil
-	}
-	return rows, false, nil
+	recs, full, err := s.a.feedBucket(ctx, s.scope.bucketDomain("write_date", sec, after), n)
+	return accountRows(recs), full, err
 }
 
-func (s accountSource) rows(ctx context.Context, domain odoo.Domain, order string, limit int) ([]feedRow, error) {
-	recs, err := s.a.feedSearch(ctx, domain, order, limit)
+// accountRows places accounts as events at their own write second.
+func accountRows(recs []odoo.Record) []feedRow {
 	rows := make([]feedRow, len(recs))
 	for i, r := range recs {
 		rows[i] = feedRow{pos: feedPosition{sec: second(r), kind: accountChanged, id: r.ID()}, rec: r}
 	}
-	return rows, err
+	return rows
 }
 
 // from reads in write_date order, keeps the seconds it has completely, and
 // reads the last, partial second again by id.
 func (s accountSource) from(ctx context.Context, t time.Time, n int) ([]feedRow, feedPosition, bool, error) {
 	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("write_date", t, time.Time{})...)
-	rows, err := s.rows(ctx, domain, "write_date asc, id asc", n+1)
+	recs, err := s.a.feedSearch(ctx, domain, "write_date asc, id asc", n+1)
 	if err != nil {
 		return nil, feedPosition{}, false, err
 	}
+	rows := accountRows(recs)
 	sortFeed(rows)
 	if len(rows) <= n {
 		return rows, feedPosition{}, true, nil
@@ -394,8 +385,8 @@ func (s accountSource) from(ctx context.Context, t time.Time, n int) ([]feedRow,
 
 // registrantSource is the accounts of registrants written after them, by
 // the registrant's write_date. Odoo cannot order accounts by their
-// partner's write_date, so the registrants are found first, in
-// write_date order, and then their accounts.
+// partner's write_date, so the registrants are read in write_date order,
+// each with its accounts.
 type registrantSource struct {
 	a     *Accounts
 	scope feedScope
@@ -404,30 +395,18 @@ type registrantSource struct {
 func (registrantSource) kind() feedKind { return registrantChanged }
 
 func (s registrantSource) bucket(ctx context.Context, sec time.Time, after int64, n int) ([]feedRow, bool, error) {
-	domain := append(slices.Clone(s.scope.accounts), s.scope.timeBounds("partner_id.write_date", sec, sec.Add(time.Second))...)
-	if after > 0 {
-		domain = append(domain, odoo.Cond("id", ">", after))
-	}
-	recs, err := s.a.feedSearch(ctx, domain, "id asc", n+1)
-	if err != nil {
-		return nil, false, err
-	}
-	full := len(recs) > n
-	if full {
-		recs = recs[:n]
-	}
-	return s.rows(recs, func(odoo.Record) time.Time { return sec }), full, nil
+	recs, full, err := s.a.feedBucket(ctx, s.scope.bucketDomain("partner_id.write_date", sec, after), n)
+	return registrantRows(recs, sec), full, err
 }
 
-// rows places accounts as events at their registrant's write second.
-func (s registrantSource) rows(recs []odoo.Record, written func(account odoo.Record) time.Time) []feedRow {
+// registrantRows places accounts as events at their registrant's write
+// second sec, in the order given.
+func registrantRows(recs []odoo.Record, sec time.Time) []feedRow {
 	rows := make([]feedRow, len(recs))
 	for i, r := range recs {
-		sec := written(r)
 		rows[i] = feedRow{pos: feedPosition{sec: sec, kind: registrantChanged, id: r.ID()}, rec: r,
 			redundant: !sec.After(second(r))}
 	}
-	sortFeed(rows)
 	return rows
 }
 
@@ -467,18 +446,19 @@ func (s registrantSource) from(ctx context.Context, t time.Time, n int) ([]feedR
 // second. Each account gets its registrant as feedSpec would have read it.
 func (s registrantSource) accountsOf(partners []odoo.Record) []feedRow {
 	var rows []feedRow
+	want := s.scope.number.Sanitized()
 	for _, p := range partners {
 		registrant := maps.Clone(p)
 		delete(registrant, "bank_ids")
 		var recs []odoo.Record
 		for _, acc := range p.Records("bank_ids") {
 			number, _ := acc.String("acc_number")
-			if s.scope.number == "" || AccountNumber(number).Sanitized() == s.scope.number.Sanitized() {
+			if want == "" || AccountNumber(number).Sanitized() == want {
 				acc["partner_id"] = map[string]any(registrant)
 				recs = append(recs, acc)
 			}
 		}
-		rows = append(rows, s.rows(recs, func(odoo.Record) time.Time { return second(p) })...)
+		rows = append(rows, registrantRows(recs, second(p))...)
 	}
 	sortFeed(rows)
 	return rows
@@ -487,6 +467,26 @@ func (s registrantSource) accountsOf(partners []odoo.Record) []feedRow {
 func second(r odoo.Record) time.Time {
 	t, _ := r.Datetime("write_date")
 	return t.UTC().Truncate(time.Second)
+}
+
+// bucketDomain selects the accounts whose field (a write_date) falls in
+// second sec, with an id above after (0: any).
+func (s feedScope) bucketDomain(field string, sec time.Time, after int64) odoo.Domain {
+	domain := append(slices.Clone(s.accounts), s.timeBounds(field, sec, sec.Add(time.Second))...)
+	if after > 0 {
+		domain = append(domain, odoo.Cond("id", ">", after))
+	}
+	return domain
+}
+
+// feedBucket reads up to n accounts of a bucket by id; full reports that
+// more remain.
+func (a *Accounts) feedBucket(ctx context.Context, domain odoo.Domain, n int) ([]odoo.Record, bool, error) {
+	recs, err := a.feedSearch(ctx, domain, "id asc", n+1)
+	if len(recs) > n {
+		return recs[:n], true, err
+	}
+	return recs, false, err
 }
 
 // feedSearch reads accounts as feed items (feedSpec), archived ones too.
