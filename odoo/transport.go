@@ -241,6 +241,8 @@ func (t *jsonRPC) call(ctx context.Context, service, method string, args []any) 
 	return decodeJSONRPC(data, id)
 }
 
+var errTrailingData = errors.New("data after the JSON-RPC response")
+
 // decodeJSONRPC decodes a JSON-RPC answer in one pass (the result is not
 // kept raw and decoded again); wantID < 0 skips the id check.
 func decodeJSONRPC(data []byte, wantID int64) (any, error) {
@@ -251,7 +253,7 @@ func decodeJSONRPC(data []byte, wantID int64) (any, error) {
 		return nil, badResponse("undecodable JSON-RPC response", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, &Error{Kind: KindBadResponse, Message: "undecodable JSON-RPC response", Debug: "data after the JSON-RPC response"}
+		return nil, badResponse("undecodable JSON-RPC response", errTrailingData)
 	}
 	if wantID >= 0 && string(r.ID) != strconv.FormatInt(wantID, 10) {
 		return nil, &Error{Kind: KindBadResponse, Message: "JSON-RPC response id does not match the request"}
