@@ -12,9 +12,17 @@ import (
 )
 
 // readBody returns the whole request body, at most server.max_body_bytes.
-// On failure it has already answered (413 when too large, 400 when the body
-// could not be read) and returns false: the handler just returns.
+// A write's body has been read once already, by limitJSON (ctxRequestBody):
+// those bytes are returned rather than copied again for idempotency and
+// the handler. On failure it has already answered (413 when too large, 400
+// when the body could not be read) and returns false: the handler just
+// returns.
 func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
+	if read, ok := c.Get(ctxRequestBody); ok {
+		if body, ok := read.([]byte); ok {
+			return body, true
+		}
+	}
 	body, err := io.ReadAll(c.Request.Body)
 	var tooLarge *http.MaxBytesError
 	switch {
