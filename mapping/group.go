@@ -47,14 +47,13 @@ func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, e
 		v.p.add("/name", "is required")
 	}
 	g.vals["is_group"] = true
-	if req.Kind.Present() && cleanText(req.Kind.Value) != "" {
-		k, found, err := r.ref.groupKind(ctx, cleanText(req.Kind.Value))
+	if kindName := cleanText(req.Kind.Value); req.Kind.Present() && kindName != "" {
+		k, found, err := r.ref.groupKind(ctx, kindName)
 		if err != nil {
 			return Group{}, err
 		}
 		if !found {
-			v.p.ref(LegacyGroupKind, "/kind", "Group type Not Found: %q%s", cleanText(req.Kind.Value),
-				r.ref.accepted(ctx, refGroupKinds, cleanText(req.Kind.Value)))
+			v.p.ref(LegacyGroupKind, "/kind", "Group type Not Found: %q%s", kindName, r.ref.accepted(ctx, refGroupKinds, kindName))
 		} else {
 			g.vals["kind"] = k.ID
 		}
@@ -78,16 +77,16 @@ func (r *Registry) createGroup(ctx context.Context, req *GroupRequest) (Group, e
 		seenKind := map[int64]bool{}
 		for j, k := range m.Kind {
 			kp := ptr + "/kind/" + strconv.Itoa(j) + "/name"
-			if !k.Name.Present() || cleanText(k.Name.Value) == "" {
+			kindName := cleanText(k.Name.Value)
+			if !k.Name.Present() || kindName == "" {
 				continue // the original skips kinds without a name
 			}
-			kind, found, err := r.ref.memberKind(ctx, cleanText(k.Name.Value))
+			kind, found, err := r.ref.memberKind(ctx, kindName)
 			if err != nil {
 				return Group{}, err
 			}
 			if !found {
-				v.p.ref(LegacyMembershipKind, kp, "Member's kind not found: %q%s", cleanText(k.Name.Value),
-					r.ref.accepted(ctx, refMemberKinds, cleanText(k.Name.Value)))
+				v.p.ref(LegacyMembershipKind, kp, "Member's kind not found: %q%s", kindName, r.ref.accepted(ctx, refMemberKinds, kindName))
 				continue
 			}
 			if seenKind[kind.ID] {

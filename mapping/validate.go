@@ -288,14 +288,13 @@ func (v *validator) person(ctx context.Context, f *PersonFields, ptr string, d *
 			v.p.add(ptr+"/registration_date", "must not be before the birthdate")
 		}
 	}
-	if f.Gender.Present() && cleanText(f.Gender.Value) != "" {
-		g, found, err := v.ref.gender(ctx, cleanText(f.Gender.Value))
+	if gender := cleanText(f.Gender.Value); f.Gender.Present() && gender != "" {
+		g, found, err := v.ref.gender(ctx, gender)
 		if err != nil {
 			return err
 		}
 		if !found {
-			v.p.ref(LegacyGender, ptr+"/gender", "unknown gender %q%s", cleanText(f.Gender.Value),
-				v.ref.accepted(ctx, refGenders, cleanText(f.Gender.Value)))
+			v.p.ref(LegacyGender, ptr+"/gender", "unknown gender %q%s", gender, v.ref.accepted(ctx, refGenders, gender))
 		} else {
 			d.vals["gender"] = g.Value
 		}
