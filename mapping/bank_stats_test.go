@@ -6,18 +6,10 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo"
-	"github.com/g2p-bank-proxy/g2p-bank-proxy/odoo/emulator"
 )
 
 func TestBankResolverStats(t *testing.T) {
-	srv := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
-	c, err := odoo.New(odoo.Config{URL: srv.URL(), DB: srv.DB(), Login: "admin", Secret: "admin", Timeout: 10 * time.Second}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := NewBankResolver(c, time.Minute, zap.NewNop())
+	r := NewBankResolver(newTestEnv(t, RegistryOptions{}).odoo, time.Minute, zap.NewNop())
 	if s := r.Stats(); s != (BankCacheStats{}) {
 		t.Fatalf("a new resolver has stats %+v", s)
 	}
