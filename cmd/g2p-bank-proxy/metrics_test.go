@@ -5,8 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,15 +37,12 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 	}
 	metricsAddr := free.Addr().String()
 	free.Close()
-	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
-server: {listen: "127.0.0.1:0"}
-odoo: {url: %q, db: openspp, login: admin, secret: admin}
+	cfgFile := writeServeConfig(t, emu.URL(), fmt.Sprintf(`
 metrics: {listen: %q}
 auth:
   api_keys:
     - {id: integrator, key: integrator-key-123, scopes: [registry:read]}
-`, emu.URL(), metricsAddr)), 0o600)
+`, metricsAddr))
 
 	srv := startServe(t, cfgFile)
 	addr := srv.addr

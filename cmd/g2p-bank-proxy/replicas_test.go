@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,15 +18,7 @@ import (
 func TestServeReplicasShareIdempotencyKeysThroughRedis(t *testing.T) {
 	rc := redistest.Start(t)
 	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
-	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-odoo:
-  url: %s
-  db: openspp
-  login: admin
-  secret: admin
+	cfgFile := writeServeConfig(t, emu.URL(), fmt.Sprintf(`
 redis:
   addr: %s
 auth:
@@ -36,7 +26,7 @@ auth:
     - id: integrator
       key: integrator-key-123
       scopes: [registry:read, registry:write]
-`, emu.URL(), rc.Options().Addr)), 0o600)
+`, rc.Options().Addr))
 	addrs := []string{startServe(t, cfgFile).addr, startServe(t, cfgFile).addr}
 	post := func(addr string) (*http.Response, string) {
 		body := `{"given_name":"Replica","family_name":"Test","ids":[{"id_type":"National ID","value":"5000000001"}]}`
@@ -74,15 +64,7 @@ func TestServeWithRedisDown(t *testing.T) {
 	deadRedis := ln.Addr().String()
 	ln.Close()
 	emu := emulator.NewTestServer(t, emulator.Options{Seed: emulator.SeedDemo})
-	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-odoo:
-  url: %s
-  db: openspp
-  login: admin
-  secret: admin
+	cfgFile := writeServeConfig(t, emu.URL(), fmt.Sprintf(`
 redis:
   addr: %s
 auth:
@@ -90,7 +72,7 @@ auth:
     - id: integrator
       key: integrator-key-123
       scopes: [registry:read, registry:write]
-`, emu.URL(), deadRedis)), 0o600)
+`, deadRedis))
 	srv := startServe(t, cfgFile)
 	logs, addr := srv.logs, srv.addr
 

@@ -57,6 +57,22 @@ func startServe(t *testing.T, cfgFile string) *serving {
 	return s
 }
 
+// writeServeConfig writes a config for a `serve` on a free port in front of
+// the emulator at odooURL (logged in as admin/admin), followed by extra
+// YAML (the auth section and whatever the test needs), and returns its path.
+func writeServeConfig(t *testing.T, odooURL, extra string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	text := fmt.Sprintf(`
+server: {listen: "127.0.0.1:0"}
+odoo: {url: %q, db: openspp, login: admin, secret: admin}
+`, odooURL) + extra
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // listening waits for the "listening" log line and returns its address.
 func (s *serving) listening(t *testing.T) string {
 	t.Helper()
