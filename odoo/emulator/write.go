@@ -293,7 +293,7 @@ func (e *env) applyCommand(m *model, id int64, f *field, co *model, c any) *Faul
 	// Lines are created, written and deleted with the caller's rights on
 	// their own model, as Odoo does: a Registrar cannot add bank accounts
 	// through res.partner.
-	if op := map[int64]string{0: "create", 1: "write", 2: "unlink"}[code]; op != "" {
+	if op := lineMethods[code]; op != "" {
 		if f := e.lineAccess(co, op); f != nil {
 			return f
 		}
@@ -498,6 +498,10 @@ func sortedModelNames(reg registry) []string {
 	sort.Strings(out)
 	return out
 }
+
+// lineMethods are the methods whose rights the x2many commands 0, 1 and 2
+// need on the lines' model.
+var lineMethods = map[int64]string{0: "create", 1: "write", 2: "unlink"}
 
 // lineAccess is the caller's right to do method on the lines' model co
 // (nil while seeding and for the emulator's own calls).
