@@ -153,6 +153,17 @@ func (d *fullDisk) install(l *FileLog) {
 	}
 }
 
+// openLog opens the log at path for the test and closes it at its end.
+func openLog(t *testing.T, path string, o FileOptions) *FileLog {
+	t.Helper()
+	l, err := OpenFile(path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
 // verifyFile runs Verify on the file at path and fails the test unless it
 // is intact.
 func verifyFile(t *testing.T, path string) Summary {
@@ -196,11 +207,7 @@ func TestFullDiskKeepsRecordsAndStaysFailedUntilTheyAreWritten(t *testing.T) {
 	for _, partial := range []bool{false, true} {
 		t.Run(fmt.Sprintf("partial=%v", partial), func(t *testing.T) {
 			path, _ := writeLog(t, 1)
-			l, err := OpenFile(path, FileOptions{Sync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
+			l := openLog(t, path, FileOptions{Sync: true})
 			disk := &fullDisk{on: true, partial: partial}
 			disk.install(l)
 			for i := 1; i <= 2; i++ {
@@ -277,11 +284,7 @@ func TestAppendBoundsTheKeptRecords(t *testing.T) {
 // attempt reopens the path and the chain stays intact.
 func TestABadDescriptorIsReopened(t *testing.T) {
 	path, _ := writeLog(t, 1)
-	l, err := OpenFile(path, FileOptions{Sync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, FileOptions{Sync: true})
 	l.f.Close()
 	if r, err := l.Append(sampleRecord(1)); err != nil || r.Seq != 2 {
 		t.Fatalf("append after the descriptor went bad: %+v, %v", r, err)
@@ -306,11 +309,7 @@ func TestRotatedFileContinuesTheChain(t *testing.T) {
 	} {
 		t.Run(rotate.name, func(t *testing.T) {
 			path, _ := writeLog(t, 0)
-			l, err := OpenFile(path, FileOptions{Sync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
+			l := openLog(t, path, FileOptions{Sync: true})
 			last, err := l.Append(sampleRecord(0))
 			if err != nil {
 				t.Fatal(err)
@@ -348,11 +347,7 @@ func TestMissingDirectoryFailsUntilItIsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "audit.jsonl")
-	l, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, FileOptions{})
 	first, err := l.Append(sampleRecord(0))
 	if err != nil {
 		t.Fatal(err)
@@ -382,11 +377,7 @@ func TestMissingDirectoryFailsUntilItIsBack(t *testing.T) {
 // full) is written first once the disk has room, before the kept records.
 func TestContinuationRecordIsRetried(t *testing.T) {
 	path, _ := writeLog(t, 0)
-	l, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, FileOptions{})
 	if _, err := l.Append(sampleRecord(0)); err != nil {
 		t.Fatal(err)
 	}
@@ -417,11 +408,7 @@ func TestContinuationRecordIsRetried(t *testing.T) {
 func TestForeignFileAtThePathIsRefused(t *testing.T) {
 	other, _ := writeLog(t, 2)
 	path, _ := writeLog(t, 0)
-	l, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, FileOptions{})
 	if _, err := l.Append(sampleRecord(0)); err != nil {
 		t.Fatal(err)
 	}
@@ -556,22 +543,14 @@ func TestASecondOpenOfTheFileIsRefused(t *testing.T) {
 // replaced, and writes nothing into the other's chain.
 func TestRotatedFileHeldByAnotherProcess(t *testing.T) {
 	path, _ := writeLog(t, 0)
-	first, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
+	first := openLog(t, path, FileOptions{})
 	if _, err := first.Append(sampleRecord(0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
-	second, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
+	second := openLog(t, path, FileOptions{})
 	if _, err := second.Append(sampleRecord(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -588,11 +567,7 @@ func TestRotatedFileHeldByAnotherProcess(t *testing.T) {
 func TestAForeignAppendInPlaceIsRefused(t *testing.T) {
 	_, foreign := writeLog(t, 1)
 	path, _ := writeLog(t, 0)
-	l, err := OpenFile(path, FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, FileOptions{})
 	if _, err := l.Append(sampleRecord(0)); err != nil {
 		t.Fatal(err)
 	}
