@@ -26,6 +26,9 @@ func NewRedis(client *redis.Client, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix}
 }
 
+// entryKey is the Redis key that holds the entry of an idempotency key.
+func (r *Redis) entryKey(key string) string { return r.prefix + "idem:" + key }
+
 // claimScript: KEYS[1] key; ARGV[1] new value, ARGV[2] fingerprint,
 // ARGV[3] ttl in ms, ARGV[4] now in Unix ms. Returns {claimed (0/1),
 // previous value or ""}. The rule is claimable's: free, or the same
@@ -59,7 +62,7 @@ func (r *Redis) Claim(ctx context.Context, key string, e Entry, ttl time.Duratio
 	if err != nil {
 		return Entry{}, false, false, err
 	}
-	res, err := claimScript.Run(ctx, r.client, []string{r.prefix + "idem:" + key}, v, e.Fingerprint, ttl.Milliseconds(), time.Now().UnixMilli()).Slice()
+	res, err := claimScript.Run(ctx, r.client, []string{r.entryKey(key)}, v, e.Fingerprint, ttl.Milliseconds(), time.Now().UnixMilli()).Slice()
 	if err != nil {
 		return Entry{}, false, false, fmt.Errorf("idempotency: redis: %w", err)
 	}
@@ -80,7 +83,7 @@ func (r *Redis) Claim(ctx context.Context, key string, e Entry, ttl time.Duratio
 
 // Get implements Store.
 func (r *Redis) Get(ctx context.Context, key string) (Entry, bool, error) {
-	v, err := r.client.Get(ctx, r.prefix+"idem:"+key).Result()
+	v, err := r.client.Get(ctx, r.entryKey(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return Entry{}, false, nil
 	}
@@ -97,7 +100,7 @@ func (r *Redis) Put(ctx context.Context, key string, e Entry, ttl time.Duration)
 	if err != nil {
 		return err
 	}
-	if err := r.client.Set(ctx, r.prefix+"idem:"+key, v, ttl).Err(); err != nil {
+	if err := r.client.Set(ctx, r.entryKey(key), v, ttl).Err(); err != nil {
 		return fmt.Errorf("idempotency: redis: %w", err)
 	}
 	return nil
@@ -105,7 +108,7 @@ func (r *Redis) Put(ctx context.Context, key string, e Entry, ttl time.Duration)
 
 // Delete implements Store.
 func (r *Redis) Delete(ctx context.Context, key string) error {
-	if err := r.client.Del(ctx, r.prefix+"idem:"+key).Err(); err != nil {
+	if err := r.client.Del(ctx, r.entryKey(key)).Err(); err != nil {
 		return fmt.Errorf("idempotency: redis: %w", err)
 	}
 	return nil
