@@ -200,12 +200,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("shutting down")
-	if err := s.http.Shutdown(ctx); err != nil {
-		return errors.Join(fmt.Errorf("proxy: shutdown: %w", err), s.deps.Auditor.Close(ctx))
-	}
-	// No request runs any more: the audit file can close (queued notes are
-	// posted first).
-	if err := s.deps.Auditor.Close(ctx); err != nil {
+	err := s.http.Shutdown(ctx)
+	// No request runs any more (or ctx has ended): the audit file closes
+	// either way (queued notes are posted first).
+	if err := errors.Join(err, s.deps.Auditor.Close(ctx)); err != nil {
 		return fmt.Errorf("proxy: shutdown: %w", err)
 	}
 	s.log.Info("stopped")
