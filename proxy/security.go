@@ -42,10 +42,11 @@ func (s *Server) newSecurity() (*security, error) {
 		sec.failures = newRateLimiter(ratePolicy{rate: float64(n) / 60, burst: n}, nil)
 	}
 	if l.RatePerSecond > 0 {
+		shared := ratePolicy{rate: l.RatePerSecond, burst: l.RateBurst}
 		overrides := map[string]ratePolicy{}
 		for _, c := range cfg.Auth.Clients {
 			if c.RatePerSecond > 0 || c.RateBurst > 0 {
-				p := ratePolicy{rate: l.RatePerSecond, burst: l.RateBurst}
+				p := shared
 				if c.RatePerSecond > 0 {
 					p.rate = c.RatePerSecond
 				}
@@ -55,7 +56,7 @@ func (s *Server) newSecurity() (*security, error) {
 				overrides[c.ID] = p
 			}
 		}
-		sec.rate = newRateLimiter(ratePolicy{rate: l.RatePerSecond, burst: l.RateBurst}, overrides)
+		sec.rate = newRateLimiter(shared, overrides)
 	}
 	if len(cfg.Server.CORSAllowedOrigins) > 0 {
 		sec.cors = &corsPolicy{origins: cfg.Server.CORSAllowedOrigins, maxAge: cfg.Server.CORSMaxAge}
