@@ -175,7 +175,7 @@ type event struct {
 }
 
 // pageThrough follows the feed to its end with pages of size and returns
-// its items as (second, id) pairs; each page may cost at most 6 calls.
+// its items as (second, id) pairs; each page may cost at most 5 calls.
 func pageThrough(t *testing.T, fake *microsecondOdoo, acc *Accounts, size int) []FeedAccount {
 	t.Helper()
 	var got []FeedAccount
@@ -189,8 +189,8 @@ func pageThrough(t *testing.T, fake *microsecondOdoo, acc *Accounts, size int) [
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fake.calls > 6 {
-			t.Errorf("page %d took %d Odoo calls, want at most 6", page, fake.calls)
+		if fake.calls > 5 {
+			t.Errorf("page %d took %d Odoo calls, want at most 5", page, fake.calls)
 		}
 		if len(p.Items) > size {
 			t.Errorf("page %d has %d items, more than the limit %d", page, len(p.Items), size)

@@ -16,7 +16,8 @@ const minRedactedDigits = 6
 // RedactNumbers masks, in free text such as an Odoo error message, every
 // run that could be an account or phone number (six digits or more) to its
 // last four characters, as AccountNumber.Masked does. It errs towards
-// masking: the text is for logs, where a full number must never appear.
+// masking: the text goes to logs and to clients (Odoo messages), where a
+// full number must never appear.
 func RedactNumbers(s string) string {
 	if countDigits(s) < minRedactedDigits {
 		return s
